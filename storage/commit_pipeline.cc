@@ -1,0 +1,210 @@
+#include "storage/commit_pipeline.h"
+
+#include <chrono>
+#include <fmt/core.h>
+
+#include "storage/keys.h"
+
+namespace weir::storage {
+namespace {
+
+// Initial capacity of the queue and the writer's buffers; they grow to the largest group
+// seen and stay there.
+constexpr std::size_t initial_queue_capacity = 1024;
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+CommitPipeline::CommitPipeline(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log,
+                               rocksdb::ColumnFamilyHandle* timeindex, std::size_t max_group_bytes)
+    : db_(db), log_(log), timeindex_(timeindex), max_group_bytes_(max_group_bytes) {
+  queue_.reserve(initial_queue_capacity);
+  touched_.reserve(initial_queue_capacity);
+  writer_ = std::thread([this] { run(); });
+}
+
+CommitPipeline::~CommitPipeline() { stop(); }
+
+void CommitPipeline::append(PartitionLog* log, std::vector<std::byte> batch, std::int32_t last_offset_delta,
+                            std::int64_t max_timestamp, Durability durability, Done done) {
+  std::unique_lock lock(mutex_);
+  if (stopped_) {
+    lock.unlock();
+    AppendResult result;
+    result.error = StorageErrc::storage_error;
+    done(result);
+    return;
+  }
+  // The writer sleeps only on an empty queue, so only the append that makes the queue
+  // non-empty needs to wake it.
+  const bool was_empty = queue_.empty();
+  queue_.push_back(Append{log, std::move(batch), last_offset_delta, max_timestamp, durability, std::move(done)});
+  lock.unlock();
+  if (was_empty) wake_.notify_one();
+}
+
+void CommitPipeline::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (writer_.joinable()) writer_.join();
+}
+
+void CommitPipeline::set_append_listener(std::function<void()> listener) {
+  std::function<void()> previous;
+  {
+    std::lock_guard lock(listener_mutex_);
+    previous.swap(listener_);
+    listener_ = std::move(listener);
+  }
+  // `previous` (and whatever it captured) is destroyed outside the lock.
+}
+
+CommitStats CommitPipeline::stats() const {
+  CommitStats stats;
+  stats.groups = groups_.load(std::memory_order_relaxed);
+  stats.appends = appends_.load(std::memory_order_relaxed);
+  stats.bytes = bytes_.load(std::memory_order_relaxed);
+  stats.synced_groups = synced_groups_.load(std::memory_order_relaxed);
+  stats.failed_groups = failed_groups_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+void CommitPipeline::run() {
+  std::vector<Append> draining;
+  draining.reserve(initial_queue_capacity);
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+    if (queue_.empty()) break;  // stopping, and everything queued has been committed
+    queue_.swap(draining);
+    lock.unlock();
+    // Split what was drained into groups of at most max_group_bytes (at least one append).
+    std::size_t begin = 0;
+    while (begin < draining.size()) {
+      std::size_t end = begin;
+      std::size_t bytes = 0;
+      do {
+        bytes += draining[end].batch.size();
+        ++end;
+      } while (end < draining.size() && bytes + draining[end].batch.size() <= max_group_bytes_);
+      commit(std::span<Append>(draining.data() + begin, end - begin));
+      begin = end;
+    }
+    draining.clear();  // frees the batches; keeps the capacity
+    lock.lock();
+  }
+  stopped_ = true;
+}
+
+void CommitPipeline::commit(std::span<Append> group) {
+  ++group_number_;
+  write_batch_.Clear();
+  touched_.clear();
+  bool sync = false;
+  bool write_failed = false;
+  std::uint64_t group_bytes = 0;
+
+  for (Append& append : group) {
+    PartitionLog* log = append.log;
+    if (log == nullptr) {
+      append.error = StorageErrc::unknown_topic_or_partition;
+      continue;
+    }
+    // Recovery recomputes the next offset from the stored header's last offset delta, so
+    // a caller that passed another value would get offsets that overlap after a restart.
+    if (append.batch.size() < keys::batch::header_size || append.last_offset_delta < 0 ||
+        static_cast<std::int32_t>(keys::get_u32(reinterpret_cast<const char*>(append.batch.data()) +
+                                                keys::batch::last_offset_delta_at)) != append.last_offset_delta) {
+      append.error = StorageErrc::storage_error;
+      continue;
+    }
+    if (log->group_ != group_number_) {
+      log->group_ = group_number_;
+      log->group_start_next_offset_ = log->next_offset_;
+      log->group_start_max_timestamp_ = log->max_timestamp_;
+      touched_.push_back(log);
+    }
+    const std::int64_t base_offset = log->next_offset_;
+    log->next_offset_ = base_offset + append.last_offset_delta + 1;
+    append.base_offset = base_offset;
+    keys::put_u64(reinterpret_cast<char*>(append.batch.data()) + keys::batch::base_offset_at,
+                  static_cast<std::uint64_t>(base_offset));
+
+    const auto log_key = keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(base_offset));
+    rocksdb::Status status =
+        write_batch_.Put(log_, rocksdb::Slice(log_key.data(), log_key.size()),
+                         rocksdb::Slice(reinterpret_cast<const char*>(append.batch.data()), append.batch.size()));
+    // Kafka's time index: an entry only when the partition's running max grows, so the
+    // index stays monotonic and a lookup is one seek.
+    if (status.ok() && append.max_timestamp > log->max_timestamp_) {
+      log->max_timestamp_ = append.max_timestamp;
+      const auto time_key = keys::offset_key(log->key_prefix_, keys::timestamp_to_key(append.max_timestamp));
+      char offset_value[8];
+      keys::put_u64(offset_value, static_cast<std::uint64_t>(base_offset));
+      status = write_batch_.Put(timeindex_, rocksdb::Slice(time_key.data(), time_key.size()),
+                                rocksdb::Slice(offset_value, sizeof offset_value));
+    }
+    if (!status.ok()) {
+      fmt::print(stderr, "weir storage: cannot add a batch to the write batch: {}\n", status.ToString());
+      write_failed = true;
+      break;
+    }
+    if (append.durability == Durability::synced) sync = true;
+    group_bytes += append.batch.size();
+  }
+
+  if (!write_failed && !touched_.empty()) {
+    rocksdb::WriteOptions options;
+    options.sync = sync;
+    const rocksdb::Status status = db_->Write(options, &write_batch_);
+    if (!status.ok()) {
+      fmt::print(stderr, "weir storage: group commit failed: {}\n", status.ToString());
+      write_failed = true;
+    }
+    groups_.fetch_add(1, std::memory_order_relaxed);
+    if (sync) synced_groups_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  const std::int64_t append_time_ms = wall_clock_ms();
+  if (write_failed) {
+    failed_groups_.fetch_add(1, std::memory_order_relaxed);
+    for (PartitionLog* log : touched_) {
+      log->next_offset_ = log->group_start_next_offset_;
+      log->max_timestamp_ = log->group_start_max_timestamp_;
+    }
+  } else {
+    for (PartitionLog* log : touched_) log->high_watermark_.store(log->next_offset_, std::memory_order_release);
+    std::uint64_t committed = 0;
+    for (const Append& append : group) committed += append.error == StorageErrc::ok ? 1 : 0;
+    appends_.fetch_add(committed, std::memory_order_relaxed);
+    bytes_.fetch_add(group_bytes, std::memory_order_relaxed);
+  }
+
+  for (Append& append : group) {
+    AppendResult result;
+    if (append.log != nullptr) result.log_start_offset = append.log->log_start_offset();
+    if (append.error != StorageErrc::ok) {
+      result.error = append.error;
+    } else if (write_failed) {
+      result.error = StorageErrc::storage_error;
+    } else {
+      result.base_offset = append.base_offset;
+      result.log_append_time_ms = append_time_ms;
+    }
+    append.done(result);
+  }
+
+  if (!write_failed && !touched_.empty()) {
+    std::lock_guard lock(listener_mutex_);
+    if (listener_) listener_();
+  }
+}
+
+}  // namespace weir::storage

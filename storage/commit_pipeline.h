@@ -1,0 +1,96 @@
+// CommitPipeline: the single writer of the `log` and `timeindex` column families.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/partition_log.h"
+#include "storage/types.h"
+
+namespace weir::storage {
+
+// Appends from any thread are queued; one writer thread drains everything queued (every
+// partition, every caller) and commits it as one group: it assigns contiguous offsets per
+// partition in queue order, patches each batch's base offset, writes a single WriteBatch
+// (fsyncing the WAL iff any append in the group asked for Durability::synced), publishes
+// the new high watermarks only once the write succeeded, then runs every completion. A
+// failed write completes the whole group with storage_error and rolls the partitions'
+// next offsets back, so the offsets stay contiguous.
+//
+// The queue and the writer's buffers are reused from group to group: after warm-up an
+// append allocates nothing beyond the batch and the callback its caller made.
+class CommitPipeline {
+ public:
+  using Done = std::function<void(const AppendResult&)>;
+
+  CommitPipeline(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log, rocksdb::ColumnFamilyHandle* timeindex,
+                 std::size_t max_group_bytes);
+  // Calls stop().
+  ~CommitPipeline();
+  CommitPipeline(const CommitPipeline&) = delete;
+  CommitPipeline& operator=(const CommitPipeline&) = delete;
+
+  // Thread-safe. After stop() has returned, completes at once with storage_error on the
+  // calling thread (the database is about to close).
+  void append(PartitionLog* log, std::vector<std::byte> batch, std::int32_t last_offset_delta,
+              std::int64_t max_timestamp, Durability durability, Done done);
+  // Commits and completes everything queued (including appends queued while stopping),
+  // then joins the writer thread. Idempotent.
+  void stop();
+  void set_append_listener(std::function<void()> listener);
+  CommitStats stats() const;
+
+ private:
+  struct Append {
+    PartitionLog* log;
+    std::vector<std::byte> batch;
+    std::int32_t last_offset_delta;
+    std::int64_t max_timestamp;
+    Durability durability;
+    Done done;
+    std::int64_t base_offset = -1;        // set by the writer
+    StorageErrc error = StorageErrc::ok;  // set by the writer for appends refused alone
+  };
+
+  void run();
+  void commit(std::span<Append> group);
+
+  rocksdb::DB* const db_;
+  rocksdb::ColumnFamilyHandle* const log_;
+  rocksdb::ColumnFamilyHandle* const timeindex_;
+  const std::size_t max_group_bytes_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Append> queue_;  // guarded by mutex_
+  bool stopping_ = false;      // guarded by mutex_
+  bool stopped_ = false;       // guarded by mutex_: the writer has exited
+
+  std::mutex listener_mutex_;
+  std::function<void()> listener_;  // guarded by listener_mutex_
+
+  // Writer thread only.
+  rocksdb::WriteBatch write_batch_;
+  std::vector<PartitionLog*> touched_;  // partitions in the current group
+  std::uint64_t group_number_ = 0;
+
+  std::atomic<std::uint64_t> groups_{0};
+  std::atomic<std::uint64_t> appends_{0};
+  std::atomic<std::uint64_t> bytes_{0};
+  std::atomic<std::uint64_t> synced_groups_{0};
+  std::atomic<std::uint64_t> failed_groups_{0};
+
+  std::thread writer_;  // last: starts after every member above is constructed
+};
+
+}  // namespace weir::storage

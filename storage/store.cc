@@ -1,0 +1,402 @@
+#include "storage/store.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/commit_pipeline.h"
+#include "storage/db_options.h"
+#include "storage/keys.h"
+#include "storage/metadata.h"
+
+namespace weir::storage {
+
+struct Store::Topic {
+  std::shared_ptr<const TopicDescription> description;
+  std::vector<std::unique_ptr<PartitionLog>> partitions;
+};
+
+namespace {
+
+bool has_prefix(const rocksdb::Slice& key, const std::array<char, keys::prefix_size>& prefix) {
+  return key.size() == keys::log_key_size && std::memcmp(key.data(), prefix.data(), prefix.size()) == 0;
+}
+
+rocksdb::Slice as_slice(const std::array<char, keys::log_key_size>& key) { return {key.data(), key.size()}; }
+
+// Kafka treats '.' and '_' alike when checking for colliding names (metric names
+// replace one with the other).
+std::string collision_name(std::string_view name) {
+  std::string result(name);
+  std::replace(result.begin(), result.end(), '.', '_');
+  return result;
+}
+
+}  // namespace
+
+bool valid_topic_name(std::string_view name) { return metadata::is_valid_topic_name(name); }
+
+PartitionLog::PartitionLog(std::shared_ptr<const TopicDescription> topic, std::int32_t partition)
+    : topic_(std::move(topic)),
+      partition_(partition),
+      key_prefix_(keys::partition_prefix(topic_->internal_id, static_cast<std::uint32_t>(partition))) {}
+
+Store::Store(const StoreOptions& options) : options_(options) {}
+
+std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* error) {
+  std::unique_ptr<Store> store(new Store(options));
+  std::string reason;
+  if (!store->open_database(&reason) || !store->load_metadata(&reason)) {
+    if (error != nullptr) *error = reason;
+    return nullptr;
+  }
+  store->pipeline_ = std::make_unique<CommitPipeline>(store->db_.get(), store->log_, store->timeindex_,
+                                                      std::max<std::size_t>(options.max_group_bytes, 1));
+  return store;
+}
+
+Store::~Store() {
+  if (pipeline_) pipeline_->stop();
+  pipeline_.reset();
+  if (!db_) return;
+  // Flushing the memtables makes the next open replay no WAL; syncing the WAL first makes
+  // the acks=1 writes durable against power loss even if the flush fails.
+  db_->SyncWAL();
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  db_->Flush(flush, handles_);
+  for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+  handles_.clear();
+  db_->Close();
+  db_.reset();
+}
+
+bool Store::open_database(std::string* error) {
+  const rocksdb::DBOptions db_options = make_db_options(options_);
+  std::vector<rocksdb::ColumnFamilyDescriptor> columns = make_column_families(options_);
+  columns.emplace_back(rocksdb::kDefaultColumnFamilyName, columns[1].options);
+  // A database written by a newer Weir may hold column families this one does not know;
+  // RocksDB opens a database only with all of them named.
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(db_options, options_.path, &existing).ok()) {
+    for (const auto& name : existing) {
+      const bool known = std::any_of(columns.begin(), columns.end(), [&](const auto& c) { return c.name == name; });
+      if (!known) columns.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+  }
+  rocksdb::DB* db = nullptr;
+  const rocksdb::Status status = rocksdb::DB::Open(db_options, options_.path, columns, &handles_, &db);
+  if (!status.ok()) {
+    *error = status.ToString();
+    return false;
+  }
+  db_.reset(db);
+  for (auto* handle : handles_) {
+    if (handle->GetName() == log_column) log_ = handle;
+    if (handle->GetName() == meta_column) meta_ = handle;
+    if (handle->GetName() == timeindex_column) timeindex_ = handle;
+  }
+  return true;
+}
+
+bool Store::load_metadata(std::string* error) {
+  std::string value;
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), meta_, metadata::format_version_key, &value);
+  if (status.IsNotFound()) {
+    // First open: the format version, the cluster id and the id counter land together.
+    rocksdb::WriteBatch batch;
+    batch.Put(meta_, metadata::format_version_key, metadata::encode_u32(metadata::format_version));
+    batch.Put(meta_, metadata::cluster_id_key, metadata::to_kafka_base64(metadata::random_uuid()));
+    batch.Put(meta_, metadata::next_topic_id_key, metadata::encode_u32(next_internal_id_));
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    status = db_->Write(synced, &batch);
+    if (!status.ok()) {
+      *error = "cannot initialise the database: " + status.ToString();
+      return false;
+    }
+  } else if (!status.ok()) {
+    *error = status.ToString();
+    return false;
+  } else {
+    const auto version = metadata::decode_u32(value);
+    if (!version || *version > metadata::format_version) {
+      *error = "the database was written by a newer Weir (format version " +
+               (version ? std::to_string(*version) : std::string("unreadable")) + ")";
+      return false;
+    }
+  }
+
+  status = db_->Get(rocksdb::ReadOptions(), meta_, metadata::cluster_id_key, &cluster_id_);
+  if (!status.ok()) {
+    *error = "cannot read the cluster id: " + status.ToString();
+    return false;
+  }
+  status = db_->Get(rocksdb::ReadOptions(), meta_, metadata::next_topic_id_key, &value);
+  const auto next_id = status.ok() ? metadata::decode_u32(value) : std::nullopt;
+  if (!next_id) {
+    *error = "cannot read the next topic id: " + status.ToString();
+    return false;
+  }
+  next_internal_id_ = *next_id;
+
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+  for (it->Seek(metadata::topic_key_prefix); it->Valid() && it->key().starts_with(metadata::topic_key_prefix);
+       it->Next()) {
+    const std::string_view name(it->key().data() + metadata::topic_key_prefix.size(),
+                                it->key().size() - metadata::topic_key_prefix.size());
+    auto decoded = metadata::decode_topic(name, it->value().ToStringView());
+    if (!decoded) {
+      *error = "corrupt metadata for topic '" + std::string(name) + "'";
+      return false;
+    }
+    auto topic = std::make_unique<Topic>();
+    topic->description = std::make_shared<const TopicDescription>(std::move(*decoded));
+    if (!recover_partitions(*topic, error)) return false;
+    next_internal_id_ = std::max(next_internal_id_, topic->description->internal_id + 1);
+    collision_names_.insert(collision_name(topic->description->name));
+    insert_topic(std::move(topic));
+  }
+  if (!it->status().ok()) {
+    *error = "cannot read the topics: " + it->status().ToString();
+    return false;
+  }
+  return true;
+}
+
+// Two seeks in `log` (last and first batch) and one in `timeindex` per partition: the
+// open time grows with the partition count, not with the data.
+bool Store::recover_partitions(Topic& topic, std::string* error) {
+  std::unique_ptr<rocksdb::Iterator> log_it(db_->NewIterator(rocksdb::ReadOptions(), log_));
+  std::unique_ptr<rocksdb::Iterator> time_it(db_->NewIterator(rocksdb::ReadOptions(), timeindex_));
+  const std::uint64_t last_key = std::numeric_limits<std::uint64_t>::max();
+  topic.partitions.reserve(static_cast<std::size_t>(topic.description->partition_count));
+  for (std::int32_t index = 0; index < topic.description->partition_count; ++index) {
+    auto log = std::make_unique<PartitionLog>(topic.description, index);
+    const auto& prefix = log->key_prefix_;
+
+    log_it->SeekForPrev(as_slice(keys::offset_key(prefix, last_key)));
+    if (log_it->Valid() && has_prefix(log_it->key(), prefix)) {
+      const rocksdb::Slice last = log_it->value();
+      if (last.size() < keys::batch::header_size) {
+        *error = "corrupt last batch in " + topic.description->name + "-" + std::to_string(index);
+        return false;
+      }
+      const auto base_offset = static_cast<std::int64_t>(keys::get_u64(log_it->key().data() + keys::prefix_size));
+      const auto last_offset_delta =
+          static_cast<std::int32_t>(keys::get_u32(last.data() + keys::batch::last_offset_delta_at));
+      log->next_offset_ = base_offset + last_offset_delta + 1;
+
+      log_it->Seek(as_slice(keys::offset_key(prefix, 0)));
+      if (log_it->Valid() && has_prefix(log_it->key(), prefix))
+        log->log_start_offset_.store(static_cast<std::int64_t>(keys::get_u64(log_it->key().data() + keys::prefix_size)));
+    }
+    if (!log_it->status().ok()) {
+      *error = "cannot recover " + topic.description->name + ": " + log_it->status().ToString();
+      return false;
+    }
+    log->high_watermark_.store(log->next_offset_);
+
+    time_it->SeekForPrev(as_slice(keys::offset_key(prefix, last_key)));
+    if (time_it->Valid() && has_prefix(time_it->key(), prefix))
+      log->max_timestamp_ = keys::timestamp_from_key(keys::get_u64(time_it->key().data() + keys::prefix_size));
+    if (!time_it->status().ok()) {
+      *error = "cannot recover the time index of " + topic.description->name + ": " + time_it->status().ToString();
+      return false;
+    }
+    topic.partitions.push_back(std::move(log));
+  }
+  return true;
+}
+
+void Store::insert_topic(std::unique_ptr<Topic> topic) {
+  Topic* raw = topic.get();
+  topics_by_id_.emplace(raw->description->topic_id, raw);
+  topics_by_name_.emplace(raw->description->name, std::move(topic));
+}
+
+std::string Store::cluster_id() const { return cluster_id_; }
+
+StorageErrc Store::create_topic(std::string_view name, std::int32_t partitions,
+                                std::map<std::string, std::string> configs, TopicDescription* created) {
+  if (!metadata::is_valid_topic_name(name)) return StorageErrc::invalid_topic_name;
+  if (partitions <= 0 || partitions > options_.max_partitions_per_topic) return StorageErrc::invalid_partitions;
+
+  std::lock_guard create_lock(create_mutex_);
+  auto description = std::make_shared<TopicDescription>();
+  {
+    std::shared_lock lock(topics_mutex_);
+    if (topics_by_name_.find(name) != topics_by_name_.end()) return StorageErrc::topic_already_exists;
+    // Random v4 ids cannot realistically collide, but a duplicate would make
+    // find_topic(id) ambiguous, so draw again if it ever happens.
+    do {
+      description->topic_id = metadata::random_uuid();
+    } while (topics_by_id_.count(description->topic_id) != 0);
+  }
+  const std::string collides_as = collision_name(name);
+  if (collision_names_.count(collides_as) != 0) return StorageErrc::invalid_topic_name;
+  if (next_internal_id_ == std::numeric_limits<std::uint32_t>::max()) return StorageErrc::storage_error;
+
+  description->name = name;
+  description->internal_id = next_internal_id_;
+  description->partition_count = partitions;
+  description->configs = std::move(configs);
+
+  rocksdb::WriteBatch batch;
+  batch.Put(meta_, metadata::topic_key(name), metadata::encode_topic(*description));
+  batch.Put(meta_, metadata::next_topic_id_key, metadata::encode_u32(next_internal_id_ + 1));
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  if (!db_->Write(synced, &batch).ok()) return StorageErrc::storage_error;
+  ++next_internal_id_;
+  collision_names_.insert(collides_as);
+
+  auto topic = std::make_unique<Topic>();
+  topic->description = description;
+  topic->partitions.reserve(static_cast<std::size_t>(partitions));
+  for (std::int32_t index = 0; index < partitions; ++index)
+    topic->partitions.push_back(std::make_unique<PartitionLog>(description, index));
+  {
+    std::unique_lock lock(topics_mutex_);
+    insert_topic(std::move(topic));
+  }
+  if (created != nullptr) *created = *description;
+  return StorageErrc::ok;
+}
+
+std::optional<TopicDescription> Store::find_topic(std::string_view name) const {
+  std::shared_lock lock(topics_mutex_);
+  auto found = topics_by_name_.find(name);
+  if (found == topics_by_name_.end()) return std::nullopt;
+  return *found->second->description;
+}
+
+std::optional<TopicDescription> Store::find_topic(const Uuid& topic_id) const {
+  std::shared_lock lock(topics_mutex_);
+  auto found = topics_by_id_.find(topic_id);
+  if (found == topics_by_id_.end()) return std::nullopt;
+  return *found->second->description;
+}
+
+std::vector<TopicDescription> Store::list_topics() const {
+  std::vector<TopicDescription> topics;
+  {
+    std::shared_lock lock(topics_mutex_);
+    topics.reserve(topics_by_name_.size());
+    for (const auto& [name, topic] : topics_by_name_) topics.push_back(*topic->description);
+  }
+  std::sort(topics.begin(), topics.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return topics;
+}
+
+PartitionLog* Store::partition(std::string_view topic, std::int32_t partition) {
+  std::shared_lock lock(topics_mutex_);
+  auto found = topics_by_name_.find(topic);
+  if (found == topics_by_name_.end()) return nullptr;
+  const auto& partitions = found->second->partitions;
+  if (partition < 0 || static_cast<std::size_t>(partition) >= partitions.size()) return nullptr;
+  return partitions[static_cast<std::size_t>(partition)].get();
+}
+
+void Store::append(PartitionLog* log, std::vector<std::byte> batch, std::int32_t last_offset_delta,
+                   std::int64_t max_timestamp, Durability durability, std::function<void(const AppendResult&)> done) {
+  pipeline_->append(log, std::move(batch), last_offset_delta, max_timestamp, durability, std::move(done));
+}
+
+ReadResult Store::read(PartitionLog* log, std::int64_t fetch_offset, std::int32_t max_bytes) const {
+  ReadResult result;
+  if (log == nullptr) {
+    result.error = StorageErrc::unknown_topic_or_partition;
+    return result;
+  }
+  // One snapshot of the high watermark bounds the whole read: every batch below it is
+  // committed, and a batch being written right now (visible in RocksDB a moment before
+  // the watermark moves) is not returned.
+  result.high_watermark = log->high_watermark();
+  result.log_start_offset = log->log_start_offset();
+  if (fetch_offset < result.log_start_offset || fetch_offset > result.high_watermark) {
+    result.error = StorageErrc::offset_out_of_range;
+    return result;
+  }
+  if (fetch_offset == result.high_watermark) return result;
+
+  const auto lower = keys::offset_key(log->key_prefix_, 0);
+  const auto upper = keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(result.high_watermark));
+  const rocksdb::Slice lower_bound = as_slice(lower);
+  const rocksdb::Slice upper_bound = as_slice(upper);
+  rocksdb::ReadOptions options;
+  options.iterate_lower_bound = &lower_bound;
+  options.iterate_upper_bound = &upper_bound;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, log_));
+
+  // The batch containing fetch_offset is the last one whose base offset is <= it.
+  it->SeekForPrev(as_slice(keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(fetch_offset))));
+  if (!it->Valid()) it->Seek(as_slice(keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(fetch_offset))));
+  const std::size_t limit = static_cast<std::size_t>(std::max<std::int32_t>(max_bytes, 0));
+  for (; it->Valid(); it->Next()) {
+    const rocksdb::Slice value = it->value();
+    if (!result.records.empty() && result.records.size() + value.size() > limit) break;
+    const auto* bytes = reinterpret_cast<const std::byte*>(value.data());
+    result.records.insert(result.records.end(), bytes, bytes + value.size());
+    if (result.records.size() >= limit) break;
+  }
+  if (!it->status().ok()) {
+    result.error = StorageErrc::storage_error;
+    result.records.clear();
+  }
+  return result;
+}
+
+std::pair<std::int64_t, std::int64_t> Store::offset_for_timestamp(PartitionLog* log, std::int64_t timestamp) const {
+  constexpr std::pair<std::int64_t, std::int64_t> none{-1, -1};
+  if (log == nullptr) return none;
+  const std::int64_t high_watermark = log->high_watermark();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), timeindex_));
+  // The index is monotonic in both timestamp and offset, so the first entry at or above
+  // the timestamp names the first batch whose max timestamp reaches it.
+  it->Seek(as_slice(keys::offset_key(log->key_prefix_, keys::timestamp_to_key(timestamp))));
+  if (!it->Valid() || !has_prefix(it->key(), log->key_prefix_) || it->value().size() != 8) return none;
+  const auto base_offset = static_cast<std::int64_t>(keys::get_u64(it->value().data()));
+  if (base_offset >= high_watermark) return none;  // written a moment ago, not yet committed
+  const std::int64_t batch_timestamp = keys::timestamp_from_key(keys::get_u64(it->key().data() + keys::prefix_size));
+  return {std::max(base_offset, log->log_start_offset()), batch_timestamp};
+}
+
+std::pair<std::int64_t, std::int64_t> Store::offset_for_max_timestamp(PartitionLog* log) const {
+  constexpr std::pair<std::int64_t, std::int64_t> none{-1, -1};
+  if (log == nullptr) return none;
+  const std::int64_t high_watermark = log->high_watermark();
+  const auto lower = keys::offset_key(log->key_prefix_, 0);
+  const rocksdb::Slice lower_bound = as_slice(lower);
+  rocksdb::ReadOptions options;
+  options.iterate_lower_bound = &lower_bound;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, timeindex_));
+  it->SeekForPrev(as_slice(keys::offset_key(log->key_prefix_, std::numeric_limits<std::uint64_t>::max())));
+  // Skip entries of a group being written right now (not yet below the high watermark).
+  for (; it->Valid() && has_prefix(it->key(), log->key_prefix_); it->Prev()) {
+    if (it->value().size() != 8) return none;
+    const auto base_offset = static_cast<std::int64_t>(keys::get_u64(it->value().data()));
+    if (base_offset >= high_watermark) continue;
+    const std::int64_t timestamp = keys::timestamp_from_key(keys::get_u64(it->key().data() + keys::prefix_size));
+    // The record with the largest timestamp is usually the batch's last (producers stamp
+    // records in order), so answer with the batch's last offset.
+    rocksdb::PinnableSlice batch;  // pinned in the cache or memtable, not copied
+    const auto log_key = keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(base_offset));
+    if (!db_->Get(rocksdb::ReadOptions(), log_, as_slice(log_key), &batch).ok() ||
+        batch.size() < keys::batch::header_size)
+      return {base_offset, timestamp};
+    const auto last_offset_delta = static_cast<std::int32_t>(keys::get_u32(batch.data() + keys::batch::last_offset_delta_at));
+    return {base_offset + last_offset_delta, timestamp};
+  }
+  return none;
+}
+
+void Store::set_append_listener(std::function<void()> listener) { pipeline_->set_append_listener(std::move(listener)); }
+
+CommitStats Store::commit_stats() const { return pipeline_->stats(); }
+
+}  // namespace weir::storage

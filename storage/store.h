@@ -1,0 +1,172 @@
+// Store: every topic partition's log, the topic metadata and the cluster id, kept in one
+// RocksDB database (column families `log`, `meta`, `timeindex`, `offsets`, `producers`;
+// docs/storage.md has the layouts).
+//
+// Durability contract of append:
+//   Durability::none and ::written complete once the group's WriteBatch is in RocksDB
+//   with its WAL record written to the page cache: the batch survives a crash of this
+//   process but not of the machine. Durability::synced completes only after the WAL has
+//   been fsynced: the batch survives power loss. One fsync covers every append written in
+//   the same group, whatever partition or caller it came from.
+//   A group is one RocksDB WriteBatch, so after a crash at any moment it is recovered
+//   whole or not at all: offsets stay contiguous and no half-written batch is visible.
+//   The high watermark moves (and readers see the batches) only after the write succeeded.
+// Metadata operations (create_topic) are synced before they return.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "storage/partition_log.h"
+#include "storage/types.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+}  // namespace rocksdb
+
+namespace weir::storage {
+
+class CommitPipeline;
+
+// Kafka's topic naming rule: 1 to 249 characters from [a-zA-Z0-9._-], and neither "."
+// nor "..". create_topic applies it (and a collision check on top); the server can use it
+// to refuse a name before asking for anything else.
+bool valid_topic_name(std::string_view name);
+
+struct StoreOptions {
+  // Directory of the RocksDB database; created (with its parents' existence assumed) if missing.
+  std::string path;
+  // Memtable size of the `log` column family. Larger means fewer, bigger flushes of
+  // sequential batches and fewer L0 files to compact.
+  std::size_t write_buffer_bytes = 64 << 20;
+  // RocksDB flush and compaction threads; sized for a 2-core machine so background work
+  // leaves a core to the network and writer threads.
+  int max_background_jobs = 2;
+  // Block cache shared by every column family, for fetches that miss the memtables.
+  std::size_t block_cache_bytes = 64 << 20;
+  // Most record batch bytes the commit pipeline puts into one RocksDB write. Bounds the
+  // latency of a group and the WriteBatch buffer; a single larger batch is written alone.
+  std::size_t max_group_bytes = 16 << 20;
+  // create_topic refuses more partitions than this with invalid_partitions: each
+  // partition costs memory and a few seeks at open, and a client must not be able to ask
+  // for two billion of them.
+  std::int32_t max_partitions_per_topic = 100000;
+};
+
+// Thread-safe. Open with Store::open; destroy only after every caller has stopped.
+class Store {
+ public:
+  // Opens or creates the database at options.path and recovers each partition's high
+  // watermark (from its last batch) and log start offset (its first batch) with two seeks
+  // per partition. Returns nullptr and sets *error on failure.
+  static std::unique_ptr<Store> open(const StoreOptions& options, std::string* error);
+  // Stops the commit pipeline (completing every queued append), flushes the memtables,
+  // syncs the WAL and closes the database.
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Random, made on first open and stored; Kafka's 22-character base64 form.
+  std::string cluster_id() const;
+
+  // Metadata operations: thread-safe, blocking, synced to disk before returning.
+  // Errors: invalid_topic_name (Kafka's naming rule, or a name that collides with an
+  // existing one once '.' and '_' are treated alike), invalid_partitions (<= 0 or above
+  // StoreOptions::max_partitions_per_topic), topic_already_exists, storage_error.
+  StorageErrc create_topic(std::string_view name, std::int32_t partitions,
+                           std::map<std::string, std::string> configs, TopicDescription* created);
+  std::optional<TopicDescription> find_topic(std::string_view name) const;
+  std::optional<TopicDescription> find_topic(const Uuid& topic_id) const;
+  std::vector<TopicDescription> list_topics() const;  // sorted by name
+  // nullptr if the topic or partition does not exist. Thread-safe, never blocks on I/O.
+  PartitionLog* partition(std::string_view topic, std::int32_t partition);
+
+  // Appends one v2 record batch through the commit pipeline. Thread-safe; never blocks
+  // on I/O (it takes a mutex only long enough to queue). `batch` is moved in and its
+  // base offset (bytes 0-7) is patched; the CRC does not cover those bytes.
+  // `last_offset_delta` and `max_timestamp` come from the already validated header.
+  // Offsets are contiguous per partition in the order appends were queued.
+  // `done` runs exactly once, on the pipeline's writer thread, after the write (and the
+  // WAL sync if durability == synced) completed or failed; it must not throw and should
+  // only hand the result over (e.g. post it to the caller's executor). A batch shorter
+  // than the 61-byte v2 header, or whose header holds another last_offset_delta than the
+  // one passed, completes with storage_error; a null `log` with unknown_topic_or_partition.
+  void append(PartitionLog* log, std::vector<std::byte> batch, std::int32_t last_offset_delta,
+              std::int64_t max_timestamp, Durability durability,
+              std::function<void(const AppendResult&)> done);
+
+  // Reads whole batches starting with the batch that contains fetch_offset, while the
+  // total stays within max_bytes, but always at least one whole batch if any exists at or
+  // after fetch_offset (Kafka's rule, so a consumer always makes progress). Only batches
+  // below the high watermark are returned. fetch_offset == high watermark: empty, ok.
+  // Outside [log_start_offset, high_watermark]: offset_out_of_range. Blocking (RocksDB
+  // reads): call it off the network threads. Thread-safe.
+  ReadResult read(PartitionLog* log, std::int64_t fetch_offset, std::int32_t max_bytes) const;
+
+  // ListOffsets by timestamp, at batch granularity: the base offset of the first batch
+  // whose max timestamp is >= timestamp, and that batch's max timestamp; {-1, -1} if none.
+  // The latest (-1) and earliest (-2) sentinels are the caller's: use high_watermark() and
+  // log_start_offset(). Blocking, thread-safe.
+  std::pair<std::int64_t, std::int64_t> offset_for_timestamp(PartitionLog* log, std::int64_t timestamp) const;
+  // ListOffsets max timestamp (-3): the last offset of the first batch that carries the
+  // partition's largest timestamp, and that timestamp; {-1, -1} if the log is empty.
+  // Blocking, thread-safe.
+  std::pair<std::int64_t, std::int64_t> offset_for_max_timestamp(PartitionLog* log) const;
+
+  // Called on the writer thread after every successful group commit (after the
+  // completions); the server wakes parked long-poll fetches with it. Replacing it waits
+  // for a running call to return, so after set_append_listener({}) the old listener is
+  // never called again. The listener must not call set_append_listener.
+  void set_append_listener(std::function<void()> listener);
+
+  CommitStats commit_stats() const;
+
+ private:
+  struct Topic;
+  // Transparent hash so lookups by string_view build no std::string.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const noexcept { return std::hash<std::string_view>{}(name); }
+  };
+
+  explicit Store(const StoreOptions& options);
+  bool open_database(std::string* error);
+  bool load_metadata(std::string* error);
+  bool recover_partitions(Topic& topic, std::string* error);
+  void insert_topic(std::unique_ptr<Topic> topic);  // caller holds topics_mutex_ exclusively
+
+  StoreOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // every opened column family
+  rocksdb::ColumnFamilyHandle* log_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* timeindex_ = nullptr;
+  std::unique_ptr<CommitPipeline> pipeline_;
+  std::string cluster_id_;
+
+  mutable std::shared_mutex topics_mutex_;
+  std::unordered_map<std::string, std::unique_ptr<Topic>, NameHash, std::equal_to<>> topics_by_name_;
+  std::map<Uuid, Topic*> topics_by_id_;
+
+  // Serialises create_topic, so the existence check, the id counter and the synced write
+  // need no exclusive topics_mutex_: readers are blocked only while the new topic is
+  // inserted, never during the fsync.
+  std::mutex create_mutex_;
+  std::uint32_t next_internal_id_ = 1;                // guarded by create_mutex_
+  std::unordered_set<std::string> collision_names_;  // names with '.' as '_'; create_mutex_
+};
+
+}  // namespace weir::storage

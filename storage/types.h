@@ -1,0 +1,66 @@
+// Value types shared by the storage interface: errors, topic descriptions, results.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace weir::storage {
+
+// A 16-byte UUID in network byte order, as Kafka's topic ids are sent on the wire.
+using Uuid = std::array<std::uint8_t, 16>;
+
+// Failures a client or the disk can cause. The server maps each to a Kafka error code.
+enum class StorageErrc {
+  ok,
+  unknown_topic_or_partition,
+  topic_already_exists,
+  invalid_partitions,
+  invalid_topic_name,
+  offset_out_of_range,
+  storage_error,
+};
+
+// A topic as stored in the `meta` column family. Immutable once created.
+struct TopicDescription {
+  std::string name;
+  Uuid topic_id{};                  // random (version 4), never all zeros
+  std::uint32_t internal_id = 0;    // prefix of this topic's keys in `log` and `timeindex`
+  std::int32_t partition_count = 0;
+  std::map<std::string, std::string> configs;  // stored as given; storage interprets none yet
+};
+
+// How far an append must have reached before its completion runs.
+enum class Durability {
+  none,     // acks=0: nobody waits; the write still goes through the WAL
+  written,  // acks=1: in RocksDB with the WAL in the page cache; survives a process crash
+  synced,   // acks=all: the WAL is fsynced; survives power loss
+};
+
+struct AppendResult {
+  StorageErrc error = StorageErrc::ok;
+  std::int64_t base_offset = -1;         // offset given to the batch's first record
+  std::int64_t log_append_time_ms = -1;  // wall clock when the group was committed
+  std::int64_t log_start_offset = -1;    // the partition's log start offset when the append completed; -1 if unknown
+};
+
+struct ReadResult {
+  StorageErrc error = StorageErrc::ok;
+  std::int64_t high_watermark = 0;
+  std::int64_t log_start_offset = 0;
+  std::vector<std::byte> records;  // whole record batches, concatenated, as a fetch returns them
+};
+
+// Counters of the commit pipeline since open; each is monotonic.
+struct CommitStats {
+  std::uint64_t groups = 0;         // RocksDB writes made by the pipeline
+  std::uint64_t appends = 0;        // batches committed successfully
+  std::uint64_t bytes = 0;          // record batch bytes committed successfully
+  std::uint64_t synced_groups = 0;  // writes that fsynced the WAL
+  std::uint64_t failed_groups = 0;  // writes that failed (every waiter got storage_error)
+};
+
+}  // namespace weir::storage
