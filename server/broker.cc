@@ -1,0 +1,34 @@
+#include "server/broker.h"
+
+#include "server/log.h"
+
+namespace weir {
+
+Broker::Broker(asio::io_context& accept_context, const Config& config, storage::Store& store)
+    : config_(config),
+      store_(store),
+      services_{config, store, fetch_waiters_},
+      router_(services_),
+      threads_(config.network_threads),
+      listener_(accept_context, threads_, config.bind_address, router_,
+                ConnectionLimits{config.max_request_bytes, config.backpressure_threshold}) {}
+
+Broker::~Broker() { stop(); }
+
+void Broker::start() {
+  store_.set_append_listener([this] { fetch_waiters_.notify_appended(); });
+  threads_.start();
+  listener_.start();
+  log::info("listening on {}:{} advertised as {}:{}", config_.bind_address.host, listener_.port(),
+            config_.advertised_address.host, config_.advertised_address.port);
+}
+
+void Broker::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  listener_.stop();
+  threads_.stop();
+  store_.set_append_listener({});
+}
+
+}  // namespace weir

@@ -1,0 +1,50 @@
+// The broker's effective configuration: one struct, a default and a comment per field.
+// Sources, lowest precedence first: built-in defaults, then environment variables.
+// A bad value stops start-up with a message naming the setting (see load_config).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace weir {
+
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct Config {
+  // BIND_ADDRESS: host:port the Kafka listener binds to.
+  HostPort bind_address{"0.0.0.0", 9092};
+  // ADVERTISED_ADDRESS: host:port put in Metadata for clients to reconnect to. Defaults to
+  // the bind address (127.0.0.1 when binding the wildcard, so local clients work).
+  HostPort advertised_address{};
+  // STORAGE_PATH: folder holding the RocksDB database (created if missing).
+  std::string storage_path = "./data";
+  // MAX_REQUEST_BYTES: largest request frame accepted, like Kafka's
+  // socket.request.max.bytes; a larger frame closes that connection.
+  std::int32_t max_request_bytes = 100 * 1024 * 1024;
+  // NETWORK_THREADS: threads running connections, each with its own io_context (0 = cores).
+  int network_threads = 0;
+  // BACKPRESSURE_THRESHOLD: a connection stops reading while this many requests are queued.
+  int backpressure_threshold = 1000;
+  // NODE_ID: this broker's id in Metadata.
+  std::int32_t node_id = 1;
+  // AUTO_CREATE_TOPICS: create unknown topics on Metadata requests, like Kafka's
+  // auto.create.topics.enable.
+  bool auto_create_topics = true;
+  // DEFAULT_PARTITIONS: partitions of an auto-created topic (Kafka's num.partitions).
+  std::int32_t default_partitions = 1;
+  // WEIR_LOG_LEVEL: debug, info, warn or error.
+  std::string log_level = "info";
+};
+
+// Builds the configuration from defaults and the environment. On a bad value returns
+// false and fills `error` with "SETTING: reason".
+bool load_config(Config* config, std::string* error);
+
+// Parses "host:port" (IPv6 as "[::1]:9092"); false on anything else.
+bool parse_host_port(const std::string& text, HostPort* out);
+
+}  // namespace weir

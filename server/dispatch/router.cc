@@ -1,0 +1,39 @@
+#include "server/dispatch/router.h"
+
+#include "protocol/generated/api_keys.h"
+#include "server/dispatch/api_table.h"
+#include "server/handlers/handlers.h"
+#include "server/log.h"
+
+namespace weir {
+namespace {
+
+constexpr std::int16_t api_versions_key = 18;
+
+bool version_served(const ApiEntry* api, std::int16_t version) {
+  return api != nullptr && version >= api->min_version && version <= api->max_version;
+}
+
+}  // namespace
+
+void Router::route(std::shared_ptr<const protocol::Bytes> frame, asio::any_io_executor executor,
+                   ReplyCallback done) {
+  protocol::ParsedRequest parsed;
+  auto error = protocol::parse_request(*frame, &parsed);
+  const auto& header = parsed.header;
+  if (error == protocol::RequestParseError::malformed_header) {
+    log::debug("malformed request header");
+    return done(Reply::close_connection());
+  }
+  const ApiEntry* api = find_served_api(header.request_api_key);
+  if (error != protocol::RequestParseError::none || !version_served(api, header.request_api_version)) {
+    if (header.request_api_key == api_versions_key)
+      return done(handlers::unsupported_api_versions_reply(header.correlation_id));
+    log::debug("unsupported request api_key={} version={}", header.request_api_key, header.request_api_version);
+    return done(Reply::close_connection());
+  }
+  RequestContext context{services_, parsed.header, parsed.body, std::move(frame), std::move(executor)};
+  api->handle(context, std::move(done));
+}
+
+}  // namespace weir

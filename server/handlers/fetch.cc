@@ -1,0 +1,164 @@
+// Fetch (key 1): sessionless full fetches (SessionId 0), long poll on max_wait_ms and
+// min_bytes, per-partition and per-response max_bytes, and always at least one whole
+// batch for the first partition with data so a consumer can make progress (Fetch v3+).
+// The response lists exactly the requested partitions in request order: the Java client
+// discards a full response that omits or adds any.
+#include <chrono>
+
+#include "protocol/generated/fetch_request.h"
+#include "protocol/generated/fetch_response.h"
+#include "server/handlers/fetch_waiters.h"
+#include "server/handlers/handlers.h"
+#include "server/handlers/storage_errors.h"
+
+namespace weir::handlers {
+namespace {
+
+using protocol::ErrorCode;
+using protocol::FetchRequest;
+using protocol::FetchResponse;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::int8_t read_committed = 1;
+
+struct PendingFetch : std::enable_shared_from_this<PendingFetch> {
+  RequestContext context;
+  FetchRequest request;
+  ReplyCallback done;
+  Clock::time_point deadline;
+  asio::steady_timer timer;
+  bool answered = false;
+
+  PendingFetch(RequestContext context_in, FetchRequest request_in, ReplyCallback done_in)
+      : context(std::move(context_in)),
+        request(std::move(request_in)),
+        done(std::move(done_in)),
+        deadline(Clock::now() + std::chrono::milliseconds(std::max(0, request.max_wait_ms))),
+        timer(context.executor) {}
+
+  void attempt();
+};
+
+// What one pass over the requested partitions gathered; owns the record bytes that the
+// response's views point into until the response is encoded.
+struct FetchPass {
+  FetchResponse response;
+  std::vector<std::vector<std::byte>> record_buffers;
+  std::int64_t bytes = 0;
+  bool saw_error = false;
+};
+
+std::optional<storage::TopicDescription> resolve_topic(const RequestContext& context,
+                                                       const FetchRequest::FetchTopic& topic) {
+  if (context.version() >= 13) return context.services.store.find_topic(topic.topic_id);
+  return context.services.store.find_topic(topic.topic);
+}
+
+void read_partition(const RequestContext& context, const FetchRequest& request, const std::string& topic,
+                    const FetchRequest::FetchPartition& wanted, FetchPass& pass,
+                    FetchResponse::PartitionData& out) {
+  out.partition_index = wanted.partition;
+  out.records = protocol::BytesView{};
+  if (request.isolation_level == read_committed) out.aborted_transactions.emplace();
+  storage::Store& store = context.services.store;
+  storage::PartitionLog* log = store.partition(topic, wanted.partition);
+  if (log == nullptr) {
+    out.error_code = protocol::code(ErrorCode::unknown_topic_or_partition);
+    pass.saw_error = true;
+    return;
+  }
+  const std::int64_t remaining = static_cast<std::int64_t>(request.max_bytes) - pass.bytes;
+  const std::int64_t limit = std::min<std::int64_t>(wanted.partition_max_bytes, remaining);
+  storage::ReadResult read;
+  if (limit > 0 || pass.bytes == 0) {
+    read = store.read(log, wanted.fetch_offset, static_cast<std::int32_t>(std::max<std::int64_t>(limit, 1)));
+  } else {
+    read = storage::ReadResult{storage::StorageErrc::ok, log->high_watermark(), log->log_start_offset(), {}};
+  }
+  out.error_code = error_code_of(read.error);
+  out.high_watermark = read.high_watermark;
+  out.last_stable_offset = read.high_watermark;  // no open transactions
+  out.log_start_offset = read.log_start_offset;
+  if (read.error != storage::StorageErrc::ok) {
+    pass.saw_error = true;
+    return;
+  }
+  // Only the first partition with data may exceed the limits (Kafka's progress rule).
+  if (pass.bytes > 0 && static_cast<std::int64_t>(read.records.size()) > limit) return;
+  pass.bytes += static_cast<std::int64_t>(read.records.size());
+  pass.record_buffers.push_back(std::move(read.records));
+  out.records = protocol::BytesView(pass.record_buffers.back());
+}
+
+FetchPass read_all(const RequestContext& context, const FetchRequest& request) {
+  FetchPass pass;
+  std::size_t total_partitions = 0;
+  for (const auto& topic : request.topics) total_partitions += topic.partitions.size();
+  pass.record_buffers.reserve(total_partitions);  // views must not move
+  for (const auto& wanted_topic : request.topics) {
+    FetchResponse::FetchableTopicResponse topic_out;
+    topic_out.topic = wanted_topic.topic;
+    topic_out.topic_id = wanted_topic.topic_id;
+    auto topic = resolve_topic(context, wanted_topic);
+    for (const auto& wanted : wanted_topic.partitions) {
+      FetchResponse::PartitionData partition_out;
+      if (!topic) {
+        partition_out.partition_index = wanted.partition;
+        partition_out.error_code = protocol::code(context.version() >= 13 ? ErrorCode::unknown_topic_id
+                                                                          : ErrorCode::unknown_topic_or_partition);
+        partition_out.records = protocol::BytesView{};
+        pass.saw_error = true;
+      } else {
+        read_partition(context, request, topic->name, wanted, pass, partition_out);
+      }
+      topic_out.partitions.push_back(std::move(partition_out));
+    }
+    pass.response.responses.push_back(std::move(topic_out));
+  }
+  return pass;
+}
+
+void PendingFetch::attempt() {
+  if (answered) return;
+  FetchPass pass = read_all(context, request);
+  const bool satisfied = pass.bytes >= request.min_bytes || pass.saw_error || Clock::now() >= deadline;
+  if (satisfied) {
+    answered = true;
+    timer.cancel();
+    done(encode_reply(context, pass.response));
+    return;
+  }
+  // Park until the next commit; the deadline timer answers with whatever there is then.
+  std::weak_ptr<PendingFetch> weak = shared_from_this();
+  context.services.fetch_waiters.park(context.executor, weak, [weak] {
+    if (auto self = weak.lock()) self->attempt();
+  });
+}
+
+ErrorCode check_session(const FetchRequest& request) {
+  // We never create fetch sessions: answering SessionId 0 keeps every client on full,
+  // sessionless fetches.
+  if (request.session_id != 0) return ErrorCode::fetch_session_id_not_found;
+  if (request.session_epoch != -1 && request.session_epoch != 0) return ErrorCode::invalid_fetch_session_epoch;
+  return ErrorCode::none;
+}
+
+}  // namespace
+
+void fetch(RequestContext& context, ReplyCallback done) {
+  FetchRequest request;
+  if (!decode_request(context, &request)) return done(Reply::close_connection());
+  if (auto session_error = check_session(request); session_error != ErrorCode::none) {
+    FetchResponse response;
+    response.error_code = protocol::code(session_error);
+    return done(encode_reply(context, response));
+  }
+  auto pending = std::make_shared<PendingFetch>(context, std::move(request), std::move(done));
+  pending->timer.expires_at(pending->deadline);
+  pending->timer.async_wait([pending](const asio::error_code& error) {
+    if (!error) pending->attempt();
+  });
+  pending->attempt();
+}
+
+}  // namespace weir::handlers

@@ -1,0 +1,40 @@
+// Long-poll support for Fetch: a fetch that has not yet gathered min_bytes parks here
+// until new data is committed or its max_wait_ms runs out. The commit pipeline calls
+// notify_appended() from its writer thread; each parked fetch is retried on its own
+// connection's executor, so fetch state is never shared between threads.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <asio.hpp>
+
+namespace weir {
+
+class FetchWaiters {
+ public:
+  using Retry = std::function<void()>;
+
+  // Registers `retry` to run on `executor` after the next commit, unless `owner` has been
+  // destroyed by then (the fetch was answered by its deadline). One-shot: a fetch that is
+  // still unsatisfied parks again.
+  void park(asio::any_io_executor executor, std::weak_ptr<void> owner, Retry retry);
+  // Thread-safe; cheap when nothing is parked.
+  void notify_appended();
+
+ private:
+  struct Parked {
+    asio::any_io_executor executor;
+    std::weak_ptr<void> owner;
+    Retry retry;
+  };
+  void drop_answered();
+
+  std::mutex mutex_;
+  std::vector<Parked> parked_;
+  std::size_t size_after_last_purge_ = 0;
+};
+
+}  // namespace weir

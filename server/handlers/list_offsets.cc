@@ -1,0 +1,105 @@
+// ListOffsets (key 2): earliest (-2), latest (-1), max timestamp (-3), and by timestamp
+// through the storage time index.
+#include "protocol/generated/list_offsets_request.h"
+#include "protocol/generated/list_offsets_response.h"
+#include "protocol/records/record_batch.h"
+#include "server/handlers/handlers.h"
+#include "server/handlers/storage_errors.h"
+
+namespace weir::handlers {
+namespace {
+
+using protocol::ErrorCode;
+using protocol::ListOffsetsRequest;
+using protocol::ListOffsetsResponse;
+
+constexpr std::int64_t latest_timestamp = -1;
+constexpr std::int64_t earliest_timestamp = -2;
+constexpr std::int64_t max_timestamp = -3;
+constexpr std::int64_t earliest_local_timestamp = -4;  // v8+: no tiered storage, so earliest
+constexpr std::int64_t latest_tiered_timestamp = -5;   // v9+: nothing is tiered
+constexpr std::int32_t leader_epoch = 0;
+
+struct OffsetAndTimestamp {
+  std::int64_t offset = -1;
+  std::int64_t timestamp = -1;
+};
+
+// The time index finds the first batch whose max timestamp reaches `target`; Kafka
+// answers with the first *record* at or after it, so look inside that batch. A batch
+// we cannot open (compressed) is answered at its base offset.
+OffsetAndTimestamp first_record_at_or_after(storage::Store& store, storage::PartitionLog* log,
+                                            std::int64_t target) {
+  auto [batch_offset, batch_max_timestamp] = store.offset_for_timestamp(log, target);
+  OffsetAndTimestamp found{batch_offset, batch_max_timestamp};
+  if (batch_offset < 0) return found;
+  storage::ReadResult read = store.read(log, batch_offset, 1);
+  if (read.error != storage::StorageErrc::ok) return found;
+  auto header = protocol::records::parse_header(read.records);
+  if (!header || header->compression() != 0 || header->timestamp_type_is_log_append_time() ||
+      header->size_in_bytes() > static_cast<std::int64_t>(read.records.size()))
+    return found;
+  protocol::records::ValidatedBatch batch{*header, protocol::BytesView(read.records).first(
+                                                       static_cast<std::size_t>(header->size_in_bytes()))};
+  bool matched = false;
+  protocol::records::for_each_record(batch, [&](const protocol::records::Record& record) {
+    const std::int64_t timestamp = header->base_timestamp + record.timestamp_delta;
+    if (matched || timestamp < target) return;
+    matched = true;
+    found = {header->base_offset + record.offset_delta, timestamp};
+  });
+  return found;
+}
+
+ListOffsetsResponse::ListOffsetsPartitionResponse lookup(storage::Store& store, const std::string& topic,
+                                                          const ListOffsetsRequest::ListOffsetsPartition& wanted) {
+  ListOffsetsResponse::ListOffsetsPartitionResponse result;
+  result.partition_index = wanted.partition_index;
+  storage::PartitionLog* log = store.partition(topic, wanted.partition_index);
+  if (log == nullptr) {
+    result.error_code = protocol::code(ErrorCode::unknown_topic_or_partition);
+    return result;
+  }
+  result.leader_epoch = leader_epoch;
+  result.timestamp = -1;
+  switch (wanted.timestamp) {
+    case latest_timestamp: result.offset = log->high_watermark(); break;
+    case earliest_timestamp:
+    case earliest_local_timestamp: result.offset = log->log_start_offset(); break;
+    case latest_tiered_timestamp: result.offset = -1; break;
+    case max_timestamp: {
+      auto [offset, timestamp] = store.offset_for_max_timestamp(log);
+      result.offset = offset;
+      result.timestamp = timestamp;
+      break;
+    }
+    default: {
+      if (wanted.timestamp < 0) {
+        result.error_code = protocol::code(ErrorCode::invalid_request);
+        break;
+      }
+      auto found = first_record_at_or_after(store, log, wanted.timestamp);
+      result.offset = found.offset;
+      result.timestamp = found.timestamp;
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+void list_offsets(RequestContext& context, ReplyCallback done) {
+  ListOffsetsRequest request;
+  if (!decode_request(context, &request)) return done(Reply::close_connection());
+  ListOffsetsResponse response;
+  for (const auto& topic : request.topics) {
+    ListOffsetsResponse::ListOffsetsTopicResponse topic_out;
+    topic_out.name = topic.name;
+    for (const auto& partition : topic.partitions)
+      topic_out.partitions.push_back(lookup(context.services.store, topic.name, partition));
+    response.topics.push_back(std::move(topic_out));
+  }
+  done(encode_reply(context, response));
+}
+
+}  // namespace weir::handlers
