@@ -82,8 +82,10 @@ int main(int argc, char** argv) {
   signals.async_wait([&](const asio::error_code& wait_error, int signal_number) {
     if (wait_error) return;
     weir::log::info("signal {} received, shutting down", signal_number);
+    // Closing the acceptor aborts its pending accept, whose completion still holds a
+    // socket of a network thread's io_context. run() returns only once that completion
+    // has run, so the socket is gone before the broker destroys the network threads.
     broker->stop();
-    accept_context.stop();
   });
   accept_context.run();
   broker.reset();
