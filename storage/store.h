@@ -50,7 +50,7 @@ class TailCache;
 bool valid_topic_name(std::string_view name);
 
 struct StoreOptions {
-  // Directory of the RocksDB database; created (with its parents' existence assumed) if missing.
+  // Directory of the RocksDB database; created with its missing parents.
   std::string path;
   // Memtable size of the `log` column family. Larger means fewer, bigger flushes of
   // sequential batches and fewer L0 files to compact.
