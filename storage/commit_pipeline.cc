@@ -129,7 +129,9 @@ bool CommitPipeline::group_needs_sync(bool any_synced_append) const {
 bool CommitPipeline::resume_if_needed() {
   if (!needs_resume_) return true;
   // After a failed WAL write RocksDB stops accepting writes until Resume(), which flushes
-  // the memtables to new files: it succeeds only once the disk can take them again.
+  // the memtables to new files: it succeeds only once the disk can take them again. On
+  // ENOSPC RocksDB also retries by itself every 5 s (its SstFileManager) and answers Busy
+  // to a manual Resume meanwhile; either way writes come back within about 5 s of space.
   const rocksdb::Status status = db_->Resume();
   if (!status.ok()) return false;
   needs_resume_ = false;
