@@ -3,6 +3,7 @@
 //
 //   weir_append_bench --path DIR [--batch-bytes 16384] [--megabytes 256] [--threads 4]
 //                     [--partitions 8] [--inflight 16] [--sync 0|1] [--repeat 3]
+//                     [--min-blob-bytes 0] [--write-buffer-bytes N]
 //
 // Pipeline: --threads producers keep --inflight appends each in flight through
 // Store::append (Durability::synced with --sync 1, written otherwise) over --partitions.
@@ -12,6 +13,7 @@
 // number of fsyncs per byte. Each side runs --repeat times on a fresh DIR; the best run
 // counts (the machine is shared, and the best run is the least disturbed one).
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -46,13 +48,28 @@ struct Settings {
   int inflight = 16;
   bool sync = false;
   int repeat = 3;
+  std::size_t min_blob_bytes = 0;
+  std::size_t write_buffer_bytes = 0;  // 0: StoreOptions' default
 };
 
 struct Outcome {
   double seconds = 0;
+  double disk_bytes_per_byte = 0;  // bytes this process wrote to disk (WAL, flushes, compactions) per byte appended
   double bytes_per_sync = 0;  // 0 when nothing was synced
   long failed = 0;
 };
+
+// write_bytes of /proc/self/io: what this process (RocksDB's threads included) sent to disk.
+std::uint64_t process_disk_writes() {
+  std::FILE* io = std::fopen("/proc/self/io", "r");
+  if (io == nullptr) return 0;
+  char line[128];
+  std::uint64_t bytes = 0;
+  while (std::fgets(line, sizeof line, io) != nullptr)
+    if (std::sscanf(line, "write_bytes: %lu", &bytes) == 1) break;
+  std::fclose(io);
+  return bytes;
+}
 
 bool parse(int argc, char** argv, Settings* settings) {
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -66,6 +83,8 @@ bool parse(int argc, char** argv, Settings* settings) {
     else if (key == "--inflight") settings->inflight = std::stoi(value);
     else if (key == "--sync") settings->sync = value == "1";
     else if (key == "--repeat") settings->repeat = std::stoi(value);
+    else if (key == "--min-blob-bytes") settings->min_blob_bytes = std::stoul(value);
+    else if (key == "--write-buffer-bytes") settings->write_buffer_bytes = std::stoul(value);
     else return false;
   }
   return !settings->path.empty() && settings->batch_bytes >= keys::batch::header_size && settings->threads > 0 &&
@@ -84,15 +103,17 @@ std::vector<std::byte> make_batch(std::size_t size) {
   return batch;
 }
 
-weir::storage::StoreOptions store_options(const std::string& path) {
+weir::storage::StoreOptions store_options(const Settings& settings) {
   weir::storage::StoreOptions options;
-  options.path = path;
+  options.path = settings.path;
+  options.min_blob_bytes = settings.min_blob_bytes;
+  if (settings.write_buffer_bytes > 0) options.write_buffer_bytes = settings.write_buffer_bytes;
   return options;
 }
 
 Outcome run_pipeline(const Settings& settings) {
   std::string error;
-  auto store = Store::open(store_options(settings.path), &error);
+  auto store = Store::open(store_options(settings), &error);
   if (!store) {
     std::fprintf(stderr, "open: %s\n", error.c_str());
     std::exit(1);
@@ -105,6 +126,7 @@ Outcome run_pipeline(const Settings& settings) {
   const std::size_t per_thread = batch_count(settings) / static_cast<std::size_t>(settings.threads);
   std::atomic<long> failed{0};
 
+  const auto disk_before = process_disk_writes();
   const auto stats_before = store->commit_stats();
   const auto started = Clock::now();
   std::vector<std::thread> threads;
@@ -130,15 +152,19 @@ Outcome run_pipeline(const Settings& settings) {
   const auto syncs = stats.synced_groups - stats_before.synced_groups;
   if (syncs > 0) outcome.bytes_per_sync = static_cast<double>(stats.bytes - stats_before.bytes) / static_cast<double>(syncs);
   outcome.failed = failed.load();
+  store.reset();  // flushes the memtables; compactions still running are waited for
+  outcome.disk_bytes_per_byte = static_cast<double>(process_disk_writes() - disk_before) /
+                                static_cast<double>(per_thread * static_cast<std::size_t>(settings.threads) * settings.batch_bytes);
   return outcome;
 }
 
 // `batches_per_write` batches go into each DB::Write (synced when settings.sync).
 Outcome run_raw(const Settings& settings, std::size_t batches_per_write) {
-  const auto options = store_options(settings.path);
+  const auto options = store_options(settings);
   auto columns = weir::storage::make_column_families(options);
   columns.emplace_back(rocksdb::kDefaultColumnFamilyName, columns[1].options);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  std::filesystem::create_directories(settings.path);
   rocksdb::DB* raw = nullptr;
   const auto status = rocksdb::DB::Open(weir::storage::make_db_options(options), settings.path, columns, &handles, &raw);
   if (!status.ok()) {
@@ -219,8 +245,9 @@ int main(int argc, char** argv) {
   std::printf("batch_bytes=%zu batches=%zu sync=%d threads=%d inflight=%d partitions=%d repeat=%d\n",
               settings.batch_bytes, batch_count(settings), settings.sync ? 1 : 0, settings.threads, settings.inflight,
               settings.partitions, settings.repeat);
-  std::printf("  pipeline %8.1f MB/s %9.0f batches/s  bytes/fsync %.0f  failed %ld\n", pipeline_rate,
-              static_cast<double>(batch_count(settings)) / pipeline.seconds, pipeline.bytes_per_sync, pipeline.failed);
+  std::printf("  pipeline %8.1f MB/s %9.0f batches/s  bytes/fsync %.0f  disk writes/byte %.2f  failed %ld\n",
+              pipeline_rate, static_cast<double>(batch_count(settings)) / pipeline.seconds, pipeline.bytes_per_sync,
+              pipeline.disk_bytes_per_byte, pipeline.failed);
   std::printf("  raw      %8.1f MB/s %9.0f batches/s  bytes/fsync %.0f  batches/write %zu  failed %ld\n", raw_rate,
               static_cast<double>(batch_count(settings)) / raw.seconds, raw.bytes_per_sync, batches_per_write,
               raw.failed);
