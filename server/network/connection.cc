@@ -16,17 +16,35 @@ Connection::Connection(asio::ip::tcp::socket socket, RequestRouter& router, Conn
 }
 
 void Connection::start() {
-  log::debug("connection opened peer={}", peer_);
+  log::event(log::Level::debug, "connection opened", {{"peer", peer_}});
   read_size_prefix();
 }
 
 void Connection::close(const std::string& reason) {
   if (closed_) return;
   closed_ = true;
-  log::debug("connection closed peer={} reason={}", peer_, reason);
+  log::event(log::Level::debug, "connection closed", {{"peer", peer_}, {"reason", reason}});
   asio::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
+  if (closed_listener_) std::exchange(closed_listener_, nullptr)();
+}
+
+void Connection::drain() {
+  if (closed_ || draining_) return;
+  draining_ = true;
+  // Ending the receive side completes a waiting size-prefix read at once; a body read in
+  // progress is left to finish so that request is answered.
+  if (!reading_body_) {
+    asio::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);
+  }
+  close_if_drained();
+}
+
+void Connection::close_if_drained() {
+  if (draining_ && !reading_body_ && !writing_ && pending_.empty() && frames_being_written_.empty())
+    close("broker shutting down");
 }
 
 bool Connection::should_pause_reading() const {
@@ -35,11 +53,13 @@ bool Connection::should_pause_reading() const {
 
 void Connection::read_size_prefix() {
   if (closed_ || reading_) return;
+  if (draining_) return close_if_drained();
   if (should_pause_reading()) return;  // resumed by write_completed_replies
   reading_ = true;
   asio::async_read(socket_, asio::buffer(size_prefix_),
                    [self = shared_from_this()](const asio::error_code& error, std::size_t) {
                      self->reading_ = false;
+                     if (error && self->draining_) return self->close_if_drained();
                      if (error) return self->close(error == asio::error::eof ? "peer closed" : error.message());
                      const std::int32_t size = protocol::read_frame_size(self->size_prefix_);
                      auto status = protocol::check_frame_size(size, self->limits_.max_request_bytes);
@@ -52,9 +72,11 @@ void Connection::read_size_prefix() {
 void Connection::read_body(std::int32_t size) {
   auto frame = std::make_shared<protocol::Bytes>(static_cast<std::size_t>(size));
   reading_ = true;
+  reading_body_ = true;
   asio::async_read(socket_, asio::buffer(frame->data(), frame->size()),
                    [self = shared_from_this(), frame](const asio::error_code& error, std::size_t) {
                      self->reading_ = false;
+                     self->reading_body_ = false;
                      if (error) return self->close(error == asio::error::eof ? "peer closed mid-frame" : error.message());
                      self->dispatch(frame);
                      self->read_size_prefix();

@@ -9,6 +9,7 @@
 #include <asio.hpp>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -36,6 +37,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(asio::ip::tcp::socket socket, RequestRouter& router, ConnectionLimits limits);
   void start();
   void close(const std::string& reason);
+  // Graceful shutdown: read no new request, finish the ones already read, send their
+  // replies, then close. A frame half read is read to its end and answered.
+  void drain();
+  // Runs once, on this connection's thread, when it closes.
+  void set_closed_listener(std::function<void()> listener) { closed_listener_ = std::move(listener); }
   const std::string& peer() const { return peer_; }
   asio::any_io_executor socket_executor() { return socket_.get_executor(); }
 
@@ -51,6 +57,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void complete(std::uint64_t sequence, Reply reply);
   void write_completed_replies();
   bool should_pause_reading() const;
+  void close_if_drained();
 
   asio::ip::tcp::socket socket_;
   RequestRouter& router_;
@@ -62,7 +69,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<protocol::Bytes> frames_being_written_;
   bool writing_ = false;
   bool reading_ = false;
+  bool reading_body_ = false;
+  bool draining_ = false;
   bool closed_ = false;
+  std::function<void()> closed_listener_;
 };
 
 }  // namespace weir
