@@ -37,8 +37,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(asio::ip::tcp::socket socket, RequestRouter& router, ConnectionLimits limits);
   void start();
   void close(const std::string& reason);
-  // Graceful shutdown: read no new request, finish the ones already read, send their
-  // replies, then close. A frame half read is read to its end and answered.
+  // Graceful shutdown: read no new request, finish the ones already read (a frame half
+  // read is read to its end), send their replies, end the stream, and close once the
+  // client has closed its side.
   void drain();
   // Runs once, on this connection's thread, when it closes.
   void set_closed_listener(std::function<void()> listener) { closed_listener_ = std::move(listener); }
@@ -57,6 +58,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void complete(std::uint64_t sequence, Reply reply);
   void write_completed_replies();
   bool should_pause_reading() const;
+  void discard_input();
   void close_if_drained();
 
   asio::ip::tcp::socket socket_;
@@ -71,6 +73,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reading_ = false;
   bool reading_body_ = false;
   bool draining_ = false;
+  bool sent_end_of_stream_ = false;
+  bool peer_finished_ = false;
+  std::array<std::byte, 4096> discard_buffer_{};
+  asio::steady_timer drain_grace_timer_;
   bool closed_ = false;
   std::function<void()> closed_listener_;
 };
