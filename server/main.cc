@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <string>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "server/broker.h"
@@ -100,6 +101,8 @@ int main(int argc, char** argv) {
     return exit_start_failure;
   }
   broker->start();
+  // No-ops unless systemd started us with Type=notify.
+  sd_notify(0, "READY=1");
 
   asio::signal_set signals(accept_context, SIGTERM, SIGINT);
   int stop_signal = 0;
@@ -118,6 +121,7 @@ int main(int argc, char** argv) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.shutdown_timeout_secs);
   weir::log::event(weir::log::Level::info, "shutting down",
                    {{"signal", stop_signal}, {"timeout_secs", config.shutdown_timeout_secs}});
+  sd_notify(0, "STOPPING=1");
   broker->begin_shutdown();
   std::size_t cut_off = broker->finish_shutdown(deadline);
   broker.reset();

@@ -1,6 +1,7 @@
 """Graceful shutdown: SIGTERM/SIGINT stop accepting, every request the broker has read is
 answered, the process exits 0 within SHUTDOWN_TIMEOUT_SECS, and a restart finds every
-acknowledged record with nothing to recover. A second signal exits at once.
+acknowledged record with nothing to recover. A second signal exits at once. Under
+systemd (Type=notify) the broker reports READY=1 and STOPPING=1.
 
 "Accepted" is checked from the outside: a request the broker read and wrote to its log
 but did not answer would leave records in the log that no client saw acknowledged. So
@@ -280,3 +281,16 @@ def test_sigint_stops_gracefully_and_data_reopens_without_replay(broker_factory)
     with wire.Connection.to(broker.bootstrap) as connection:
         records, _ = wire.fetch_all(connection, topic, 0)
     assert [(r["key"], r["value"]) for r in records] == [(b"k", b"v")]
+
+
+@pytest.mark.weir_timeout(60)
+def test_systemd_is_told_ready_and_stopping(broker_factory, tmp_path):
+    notify_path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind(str(notify_path))
+        notify.settimeout(10)
+        broker = broker_factory(NOTIFY_SOCKET=notify_path)
+        assert notify.recv(4096) == b"READY=1"
+        code, _ = signal_and_watch(broker, signal.SIGTERM)(timeout=20)
+        assert code == 0
+        assert notify.recv(4096) == b"STOPPING=1"
