@@ -124,8 +124,11 @@ int main(int argc, char** argv) {
   sd_notify(0, "STOPPING=1");
   broker->begin_shutdown();
   std::size_t cut_off = broker->finish_shutdown(deadline);
-  broker.reset();
+  // The store goes first: closing it completes appends still queued (from connections
+  // cut off at the timeout) by posting to their network threads' io_contexts, which
+  // must still exist, stopped, until the broker is destroyed.
   store.reset();
+  broker.reset();
   weir::log::event(weir::log::Level::info, "stopped", {{"connections_cut_off", cut_off}});
   return 0;
 }
