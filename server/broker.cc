@@ -11,7 +11,7 @@ Broker::Broker(asio::io_context& accept_context, const Config& config, storage::
       router_(services_),
       threads_(config.network_threads),
       listener_(accept_context, threads_, config.bind_address, router_,
-                ConnectionLimits{config.max_request_bytes, config.backpressure_threshold}) {}
+                ConnectionLimits{config.max_request_bytes, config.backpressure_threshold}, connections_) {}
 
 Broker::~Broker() { stop(); }
 
@@ -19,8 +19,29 @@ void Broker::start() {
   store_.set_append_listener([this] { fetch_waiters_.notify_appended(); });
   threads_.start();
   listener_.start();
-  log::info("listening on {}:{} advertised as {}:{}", config_.bind_address.host, listener_.port(),
-            config_.advertised_address.host, config_.advertised_address.port);
+  log::event(log::Level::info, "listening",
+             {{"address", fmt::format("{}:{}", config_.bind_address.host, listener_.port())},
+              {"advertised", fmt::format("{}:{}", config_.advertised_address.host, config_.advertised_address.port)}});
+}
+
+void Broker::begin_shutdown() {
+  listener_.stop();
+  log::event(log::Level::info, "draining connections", {{"open_connections", connections_.size()}});
+  connections_.post_to_each([](Connection& connection) { connection.drain(); });
+}
+
+std::size_t Broker::finish_shutdown(std::chrono::steady_clock::time_point deadline) {
+  std::size_t cut_off = 0;
+  if (!connections_.wait_until_empty(deadline)) {
+    cut_off = connections_.size();
+    log::event(log::Level::warn, "shutdown timeout reached, closing connections with requests in flight",
+               {{"open_connections", cut_off}});
+    connections_.post_to_each([](Connection& connection) { connection.close("shutdown timeout"); });
+    // Closing is quick; a bounded wait lets the closes run before the threads stop.
+    connections_.wait_until_empty(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+  }
+  stop();
+  return cut_off;
 }
 
 void Broker::stop() {

@@ -9,6 +9,7 @@
 #include <asio.hpp>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -36,6 +37,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(asio::ip::tcp::socket socket, RequestRouter& router, ConnectionLimits limits);
   void start();
   void close(const std::string& reason);
+  // Graceful shutdown: read no new request, finish the ones already read (a frame half
+  // read is read to its end), send their replies, end the stream, and close once the
+  // client has closed its side.
+  void drain();
+  // Runs once, on this connection's thread, when it closes.
+  void set_closed_listener(std::function<void()> listener) { closed_listener_ = std::move(listener); }
   const std::string& peer() const { return peer_; }
   asio::any_io_executor socket_executor() { return socket_.get_executor(); }
 
@@ -51,6 +58,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void complete(std::uint64_t sequence, Reply reply);
   void write_completed_replies();
   bool should_pause_reading() const;
+  void discard_input();
+  void close_if_drained();
 
   asio::ip::tcp::socket socket_;
   RequestRouter& router_;
@@ -62,7 +71,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<protocol::Bytes> frames_being_written_;
   bool writing_ = false;
   bool reading_ = false;
+  bool reading_body_ = false;
+  bool draining_ = false;
+  bool sent_end_of_stream_ = false;
+  bool peer_finished_ = false;
+  std::array<std::byte, 4096> discard_buffer_{};
+  asio::steady_timer drain_grace_timer_;
   bool closed_ = false;
+  std::function<void()> closed_listener_;
 };
 
 }  // namespace weir

@@ -5,8 +5,8 @@
 namespace weir {
 
 Listener::Listener(asio::io_context& accept_context, NetworkThreads& threads, const HostPort& bind_address,
-                   RequestRouter& router, ConnectionLimits limits)
-    : acceptor_(accept_context), threads_(threads), router_(router), limits_(limits) {
+                   RequestRouter& router, ConnectionLimits limits, ConnectionRegistry& connections)
+    : acceptor_(accept_context), threads_(threads), router_(router), limits_(limits), connections_(connections) {
   asio::ip::tcp::endpoint endpoint(asio::ip::make_address(bind_address.host), bind_address.port);
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
@@ -31,6 +31,7 @@ void Listener::accept_next() {
       log::warn("accept failed: {}", error.message());
     } else {
       auto connection = std::make_shared<Connection>(std::move(socket), router_, limits_);
+      connections_.add(connection);
       asio::post(connection->socket_executor(), [connection] { connection->start(); });
     }
     accept_next();

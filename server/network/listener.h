@@ -7,6 +7,7 @@
 
 #include "server/config.h"
 #include "server/network/connection.h"
+#include "server/network/connection_registry.h"
 #include "server/network/network_threads.h"
 
 namespace weir {
@@ -15,7 +16,7 @@ class Listener {
  public:
   // Binds immediately so start-up fails fast on a busy port; throws std::system_error.
   Listener(asio::io_context& accept_context, NetworkThreads& threads, const HostPort& bind_address,
-           RequestRouter& router, ConnectionLimits limits);
+           RequestRouter& router, ConnectionLimits limits, ConnectionRegistry& connections);
   void start();
   void stop();
   std::uint16_t port() const;
@@ -27,6 +28,7 @@ class Listener {
   NetworkThreads& threads_;
   RequestRouter& router_;
   ConnectionLimits limits_;
+  ConnectionRegistry& connections_;
 };
 
 }  // namespace weir
