@@ -38,6 +38,9 @@ struct Config {
   std::int32_t default_partitions = 1;
   // WEIR_LOG_LEVEL: debug, info, warn or error.
   std::string log_level = "info";
+  // RETENTION_CHECK_INTERVAL_MS: how often retention.ms and retention.bytes are applied
+  // (Kafka's log.retention.check.interval.ms); 0 turns retention off.
+  std::int64_t retention_check_interval_ms = 300000;
 };
 
 // Builds the configuration from defaults and the environment. On a bad value returns
