@@ -105,8 +105,9 @@ bool load_config(Config* config, std::string* error) {
     config->log_level = *value;
   }
   if (auto value = environment("RETENTION_CHECK_INTERVAL_MS")) {
-    if (!parse_integer<std::int64_t>(*value, 0, INT64_MAX / 2, &config->retention_check_interval_ms))
-      return fail("RETENTION_CHECK_INTERVAL_MS", fmt::format("'{}' is not a non-negative integer", *value));
+    // At most a year: longer waits overflow the clocks' nanosecond counts.
+    if (!parse_integer<std::int64_t>(*value, 0, 31536000000, &config->retention_check_interval_ms))
+      return fail("RETENTION_CHECK_INTERVAL_MS", fmt::format("'{}' is not an integer from 0 to 31536000000", *value));
   }
   if (config->advertised_address.host.empty()) {
     config->advertised_address = config->bind_address;

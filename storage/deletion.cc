@@ -181,7 +181,9 @@ std::int64_t Store::retention_start_offset(PartitionLog* log, const RetentionPol
 }
 
 void Store::run_retention() {
-  const auto interval = std::chrono::milliseconds(options_.retention_check_interval_ms);
+  // Capped at a year: a longer wait would overflow the clock's nanosecond count.
+  constexpr std::int64_t longest_interval_ms = 31536000000;
+  const auto interval = std::chrono::milliseconds(std::min(options_.retention_check_interval_ms, longest_interval_ms));
   std::unique_lock lock(retention_mutex_);
   while (!retention_wake_.wait_for(lock, interval, [this] { return retention_stopping_; })) {
     lock.unlock();
