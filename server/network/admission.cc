@@ -1,58 +1,14 @@
 #include "server/network/admission.h"
 
 #include <algorithm>
-#include <charconv>
 #include <fmt/format.h>
 
 namespace weir {
-namespace {
-
-template <typename Bytes>
-bool prefix_matches(const Bytes& network, const Bytes& candidate, int prefix_length) {
-  int remaining = prefix_length;
-  for (std::size_t i = 0; i < network.size() && remaining > 0; ++i, remaining -= 8) {
-    const unsigned mask = remaining >= 8 ? 0xffu : (0xffu << (8 - remaining)) & 0xffu;
-    if ((network[i] & mask) != (candidate[i] & mask)) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 asio::ip::address canonical_address(const asio::ip::address& address) {
   if (address.is_v6() && address.to_v6().is_v4_mapped())
     return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
   return address;
 }
-
-std::optional<IpNetwork> IpNetwork::parse(std::string_view text) {
-  const auto slash = text.find('/');
-  asio::error_code error;
-  auto base = asio::ip::make_address(std::string(text.substr(0, slash)), error);
-  if (error) return std::nullopt;
-  base = canonical_address(base);
-  const int max_prefix = base.is_v4() ? 32 : 128;
-  int prefix_length = max_prefix;
-  if (slash != std::string_view::npos) {
-    auto digits = text.substr(slash + 1);
-    auto [end, errc] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix_length);
-    if (digits.empty() || errc != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-    if (prefix_length < 0 || prefix_length > max_prefix) return std::nullopt;
-  }
-  IpNetwork network;
-  network.base_ = base;
-  network.prefix_length_ = prefix_length;
-  return network;
-}
-
-bool IpNetwork::contains(const asio::ip::address& address) const {
-  const auto candidate = canonical_address(address);
-  if (candidate.is_v4() != base_.is_v4()) return false;
-  if (base_.is_v4()) return prefix_matches(base_.to_v4().to_bytes(), candidate.to_v4().to_bytes(), prefix_length_);
-  return prefix_matches(base_.to_v6().to_bytes(), candidate.to_v6().to_bytes(), prefix_length_);
-}
-
-std::string IpNetwork::to_string() const { return fmt::format("{}/{}", base_.to_string(), prefix_length_); }
 
 std::string_view describe(Rejection rejection) {
   switch (rejection) {
@@ -93,8 +49,10 @@ Admission::Admission(AdmissionSettings settings, std::shared_ptr<NetworkCounters
     : settings_(std::move(settings)), counters_(std::move(counters)) {}
 
 bool Admission::allow_listed(const asio::ip::address& address) const {
+  const auto mapped = address.is_v4() ? asio::ip::make_address_v6(asio::ip::v4_mapped, address.to_v4()).to_bytes()
+                                      : address.to_v6().to_bytes();
   return std::any_of(settings_.allow_list.begin(), settings_.allow_list.end(),
-                     [&](const IpNetwork& network) { return network.contains(address); });
+                     [&](const IpNetwork& network) { return network.contains(mapped); });
 }
 
 bool Admission::take_token(PeerState& state, Clock::time_point now) const {

@@ -20,22 +20,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "server/config.h"
 #include "server/network/network_counters.h"
 
 namespace weir {
-
-// An address block such as 10.0.0.0/8, 2001:db8::/32 or a single address.
-class IpNetwork {
- public:
-  // Parses "address" or "address/prefix_length"; nullopt on anything else.
-  static std::optional<IpNetwork> parse(std::string_view text);
-  bool contains(const asio::ip::address& address) const;
-  std::string to_string() const;
-
- private:
-  asio::ip::address base_;
-  int prefix_length_ = 0;
-};
 
 // IPv4 peers accepted on a dual-stack socket arrive as ::ffff:a.b.c.d; limits and the
 // allow-list treat them as the IPv4 address they are.
@@ -47,6 +35,7 @@ struct AdmissionSettings {
   // New connections per IP per second; 0 turns the rate limit off.
   int connection_rate_limit = 10;
   std::chrono::seconds ban_duration{300};
+  // CONNECTION_ALLOW_LIST: networks that bypass the per-IP limits and bans.
   std::vector<IpNetwork> allow_list;
 };
 

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
+#include "server/config_values.h"
+
 namespace weir {
 namespace {
 
@@ -10,6 +12,12 @@ using namespace std::chrono_literals;
 using Clock = Admission::Clock;
 
 asio::ip::address ip(const char* text) { return asio::ip::make_address(text); }
+
+std::vector<IpNetwork> networks(const char* text) {
+  std::vector<IpNetwork> result;
+  REQUIRE_FALSE(config_values::parse_ip_network_list(text, &result));
+  return result;
+}
 
 struct Fixture {
   explicit Fixture(AdmissionSettings settings)
@@ -64,7 +72,7 @@ TEST_CASE("closing a connection gives its per-IP and global slot back") {
 TEST_CASE("MAX_CONNECTIONS holds across addresses and allow-listed peers") {
   auto settings = no_rate_limit();
   settings.max_connections = 4;
-  settings.allow_list = {*IpNetwork::parse("10.0.0.0/8")};
+  settings.allow_list = networks("10.0.0.0/8");
   Fixture fixture(settings);
   CHECK_FALSE(fixture.connect("10.0.0.1", fixture.start));
   CHECK_FALSE(fixture.connect("10.0.0.1", fixture.start));
@@ -106,7 +114,7 @@ TEST_CASE("allow-listed addresses bypass the per-IP count, the rate limit and ba
   AdmissionSettings settings;
   settings.max_connections_per_ip = 2;
   settings.connection_rate_limit = 1;
-  settings.allow_list = {*IpNetwork::parse("127.0.0.7"), *IpNetwork::parse("fd00::/8")};
+  settings.allow_list = networks("127.0.0.7, fd00::/8");
   Fixture fixture(settings);
   for (int i = 0; i < 20; ++i) CHECK_FALSE(fixture.connect("127.0.0.7", fixture.start));
   for (int i = 0; i < 20; ++i) CHECK_FALSE(fixture.connect("fd12::1", fixture.start));
@@ -117,7 +125,7 @@ TEST_CASE("allow-listed addresses bypass the per-IP count, the rate limit and ba
 TEST_CASE("IPv4 peers seen on a dual-stack socket count as their IPv4 address") {
   auto settings = no_rate_limit();
   settings.max_connections_per_ip = 1;
-  settings.allow_list = {*IpNetwork::parse("192.0.2.0/24")};
+  settings.allow_list = networks("192.0.2.0/24");
   Fixture fixture(settings);
   CHECK_FALSE(fixture.connect("::ffff:10.9.9.9", fixture.start));
   CHECK(fixture.connect("10.9.9.9", fixture.start) == Rejection::max_connections_per_ip);
@@ -135,21 +143,6 @@ TEST_CASE("records of addresses with nothing to remember are pruned") {
     CHECK(decision.slot);
   }
   CHECK(fixture.admission->tracked_addresses() < 2500);
-}
-
-TEST_CASE("allow-list entries parse as addresses or CIDR blocks and reject anything else") {
-  CHECK(IpNetwork::parse("10.0.0.0/8")->contains(ip("10.255.1.2")));
-  CHECK_FALSE(IpNetwork::parse("10.0.0.0/8")->contains(ip("11.0.0.1")));
-  CHECK(IpNetwork::parse("192.168.4.0/22")->contains(ip("192.168.7.255")));
-  CHECK_FALSE(IpNetwork::parse("192.168.4.0/22")->contains(ip("192.168.8.0")));
-  CHECK(IpNetwork::parse("0.0.0.0/0")->contains(ip("8.8.8.8")));
-  CHECK_FALSE(IpNetwork::parse("0.0.0.0/0")->contains(ip("::1")));
-  CHECK(IpNetwork::parse("2001:db8::/32")->contains(ip("2001:db8:ffff::1")));
-  CHECK(IpNetwork::parse("::1")->contains(ip("::1")));
-  CHECK(IpNetwork::parse("10.1.2.3")->to_string() == "10.1.2.3/32");
-  for (const char* bad : {"", "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/8x", "host.example", "::1/129",
-                          "10.0.0/8"})
-    CHECK_FALSE(IpNetwork::parse(bad));
 }
 
 }  // namespace weir
