@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
     weir::log::error("cannot listen on {}:{}: {}", config.bind_address.host, config.bind_address.port,
                      bind_error.what());
     return exit_start_failure;
+  } catch (const std::runtime_error& tls_error) {
+    std::fprintf(stderr, "weir: invalid configuration: %s\n", tls_error.what());
+    return exit_bad_configuration;
   }
   broker->start();
 

@@ -5,8 +5,12 @@
 namespace weir {
 
 Listener::Listener(asio::io_context& accept_context, NetworkThreads& threads, const HostPort& bind_address,
-                   RequestRouter& router, ConnectionLimits limits)
-    : acceptor_(accept_context), threads_(threads), router_(router), limits_(limits) {
+                   std::shared_ptr<Admission> admission, ConnectionServices services, asio::ssl::context* tls_context)
+    : acceptor_(accept_context),
+      threads_(threads),
+      admission_(std::move(admission)),
+      services_(std::move(services)),
+      tls_context_(tls_context) {
   asio::ip::tcp::endpoint endpoint(asio::ip::make_address(bind_address.host), bind_address.port);
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
@@ -30,11 +34,35 @@ void Listener::accept_next() {
       // Out of file descriptors and similar: keep listening rather than dying.
       log::warn("accept failed: {}", error.message());
     } else {
-      auto connection = std::make_shared<Connection>(std::move(socket), router_, limits_);
-      asio::post(connection->socket_executor(), [connection] { connection->start(); });
+      admit(std::move(socket));
     }
     accept_next();
   });
+}
+
+void Listener::admit(asio::ip::tcp::socket socket) {
+  asio::error_code error;
+  const auto peer = socket.remote_endpoint(error);
+  if (error) return;  // gone already; the socket closes as it goes out of scope
+  auto decision = admission_->admit(peer.address(), Admission::Clock::now());
+  if (!decision.slot) {
+    log::debug("connection refused peer={}:{} reason={}", peer.address().to_string(), peer.port(),
+               describe(*decision.rejection));
+    // A reset rather than an orderly close: the client learns at once, and a flood of
+    // refused connections leaves no TIME_WAIT state behind on the broker.
+    socket.set_option(asio::socket_base::linger(true, 0), error);
+    socket.close(error);
+    return;
+  }
+  auto executor = socket.get_executor();
+  if (tls_context_ != nullptr) {
+    auto connection = std::make_shared<TlsConnection>(TlsStream(std::move(socket), *tls_context_),
+                                                      std::move(*decision.slot), services_);
+    asio::post(executor, [connection] { connection->start(); });
+  } else {
+    auto connection = std::make_shared<PlaintextConnection>(std::move(socket), std::move(*decision.slot), services_);
+    asio::post(executor, [connection] { connection->start(); });
+  }
 }
 
 }  // namespace weir
