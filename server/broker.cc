@@ -75,10 +75,10 @@ void Broker::stop() {
   stopped_ = true;
   listener_.stop();
   if (tls_listener_) tls_listener_->stop();
-  // Waiting connections are referenced from the budget's queue; drop them so they and
-  // the budget can be freed.
-  request_memory_budget_->cancel_waiters();
   threads_.stop();
+  // Waiting connections are referenced from the budget's queue; drop them while their
+  // io_contexts still exist, and so that no later release posts a grant to one.
+  request_memory_budget_->cancel_waiters();
   store_.set_append_listener({});
 }
 
