@@ -36,10 +36,11 @@ Broker::Broker(asio::io_context& accept_context, const Config& config, storage::
       request_memory_budget_(RequestMemoryBudget::create(config.request_buffer_budget_bytes)),
       tls_context_(tls_context_if_configured(config)),
       threads_(config.network_threads),
-      listener_(accept_context, threads_, config.bind_address, admission_, connection_services(router_), nullptr) {
+      listener_(accept_context, threads_, config.bind_address, admission_, connection_services(router_), nullptr,
+                connections_) {
   if (tls_context_) {
     tls_listener_ = std::make_unique<Listener>(accept_context, threads_, *config.tls_bind_address, admission_,
-                                               connection_services(tls_router_), tls_context_.get());
+                                               connection_services(tls_router_), tls_context_.get(), connections_);
     tls_config_.advertised_address.port = tls_listener_->port();
   }
 }
@@ -60,14 +61,38 @@ void Broker::start() {
   store_.set_append_listener([this] { fetch_waiters_.notify_appended(); });
   threads_.start();
   listener_.start();
-  log::info("listening on {}:{} advertised as {}:{}", config_.bind_address.host, listener_.port(),
-            config_.advertised_address.host, config_.advertised_address.port);
+  log::event(log::Level::info, "listening",
+             {{"address", fmt::format("{}:{}", config_.bind_address.host, listener_.port())},
+              {"advertised", fmt::format("{}:{}", config_.advertised_address.host, config_.advertised_address.port)}});
   if (tls_listener_) {
     tls_listener_->start();
-    log::info("listening for TLS on {}:{} advertised as {}:{}{}", config_.tls_bind_address->host,
-              tls_listener_->port(), tls_config_.advertised_address.host, tls_config_.advertised_address.port,
-              config_.tls_require_client_cert ? " (client certificates required)" : "");
+    log::event(log::Level::info, "listening for TLS",
+               {{"address", fmt::format("{}:{}", config_.tls_bind_address->host, tls_listener_->port())},
+                {"advertised", fmt::format("{}:{}", tls_config_.advertised_address.host,
+                                           tls_config_.advertised_address.port)},
+                {"client_certificates", config_.tls_require_client_cert ? "required" : "optional"}});
   }
+}
+
+void Broker::begin_shutdown() {
+  listener_.stop();
+  if (tls_listener_) tls_listener_->stop();
+  log::event(log::Level::info, "draining connections", {{"open_connections", connections_.size()}});
+  connections_.post_to_each([](Connection& connection) { connection.drain(); });
+}
+
+std::size_t Broker::finish_shutdown(std::chrono::steady_clock::time_point deadline) {
+  std::size_t cut_off = 0;
+  if (!connections_.wait_until_empty(deadline)) {
+    cut_off = connections_.size();
+    log::event(log::Level::warn, "shutdown timeout reached, closing connections with requests in flight",
+               {{"open_connections", cut_off}});
+    connections_.post_to_each([](Connection& connection) { connection.close("shutdown timeout"); });
+    // Closing is quick; a bounded wait lets the closes run before the threads stop.
+    connections_.wait_until_empty(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+  }
+  stop();
+  return cut_off;
 }
 
 void Broker::stop() {

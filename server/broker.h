@@ -6,12 +6,14 @@
 
 #include <asio.hpp>
 #include <asio/ssl.hpp>
+#include <chrono>
 #include <memory>
 
 #include "server/config.h"
 #include "server/dispatch/router.h"
 #include "server/handlers/fetch_waiters.h"
 #include "server/network/admission.h"
+#include "server/network/connection_registry.h"
 #include "server/network/listener.h"
 #include "server/network/network_counters.h"
 #include "server/network/network_threads.h"
@@ -27,6 +29,12 @@ class Broker {
   Broker(asio::io_context& accept_context, const Config& config, storage::Store& store);
   ~Broker();
   void start();
+  // Graceful shutdown, in two steps so the caller can bound the wait. begin_shutdown
+  // stops accepting and asks every connection to answer the requests it has read, then
+  // close. finish_shutdown waits for that until `deadline`, closes what is left, and
+  // stops the network threads; it returns how many connections had to be cut off.
+  void begin_shutdown();
+  std::size_t finish_shutdown(std::chrono::steady_clock::time_point deadline);
   void stop();
   std::uint16_t port() const { return listener_.port(); }
   const NetworkCounters& network_counters() const { return *network_counters_; }
@@ -50,6 +58,7 @@ class Broker {
   std::shared_ptr<RequestMemoryBudget> request_memory_budget_;
   std::unique_ptr<asio::ssl::context> tls_context_;
   NetworkThreads threads_;
+  ConnectionRegistry connections_;
   Listener listener_;
   std::unique_ptr<Listener> tls_listener_;
   bool stopped_ = false;

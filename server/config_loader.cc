@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <toml++/toml.h>
@@ -51,6 +52,11 @@ bool apply_file(const std::string& path, LoadedConfig* loaded, std::string* erro
   std::ifstream probe(path);
   if (!probe) {
     *error = fmt::format("--config: cannot read '{}': {}", path, std::strerror(errno));
+    return false;
+  }
+  // A folder opens as a stream on Linux but reads as nothing useful.
+  if (std::error_code ignored; std::filesystem::is_directory(path, ignored)) {
+    *error = fmt::format("--config: cannot read '{}': it is a folder", path);
     return false;
   }
   toml::table table;

@@ -41,7 +41,7 @@ BasicConnection<Stream>::BasicConnection(Stream stream, ConnectionSlot slot, con
 
 template <typename Stream>
 void BasicConnection<Stream>::start() {
-  log::debug("connection opened peer={}{}", peer_, is_tls ? " tls" : "");
+  log::event(log::Level::debug, "connection opened", {{"peer", peer_}, {"tls", is_tls ? "true" : "false"}});
   last_activity_ = Clock::now();
   if constexpr (is_tls) {
     handshake();
@@ -55,7 +55,7 @@ template <typename Stream>
 void BasicConnection<Stream>::close(const std::string& reason) {
   if (closed_) return;
   closed_ = true;
-  log::debug("connection closed peer={} reason={}", peer_, reason);
+  log::event(log::Level::debug, "connection closed", {{"peer", peer_}, {"reason", reason}});
   ++timer_generation_;
   timeout_timer_.cancel();
   asio::error_code ignored;
@@ -63,6 +63,26 @@ void BasicConnection<Stream>::close(const std::string& reason) {
   socket().close(ignored);
   // The admission slot is free as soon as the socket is, even if callbacks still hold us.
   slot_ = ConnectionSlot{};
+  if (closed_listener_) std::exchange(closed_listener_, nullptr)();
+}
+
+template <typename Stream>
+void BasicConnection<Stream>::drain() {
+  if (closed_ || draining_) return;
+  draining_ = true;
+  // Ending the receive side completes a read waiting for the next frame at once; a frame
+  // partly received is left to finish so that request is answered.
+  if (!frame_in_progress_ && !handshaking_) {
+    asio::error_code ignored;
+    socket().shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);
+  }
+  close_if_drained();
+}
+
+template <typename Stream>
+void BasicConnection<Stream>::close_if_drained() {
+  if (draining_ && !frame_in_progress_ && !writing_ && pending_.empty() && frames_being_written_.empty())
+    close("broker shutting down");
 }
 
 template <typename Stream>
@@ -77,7 +97,7 @@ void BasicConnection<Stream>::handshake() {
         // OpenSSL's reason ("wrong version number", "peer did not return a certificate")
         // says what went wrong without any key material.
         bump(self->counters_->tls_handshake_failures);
-        log::info("TLS handshake failed peer={} reason={}", self->peer_, error.message());
+        log::event(log::Level::info, "TLS handshake failed", {{"peer", self->peer_}, {"reason", error.message()}});
         return self->close("TLS handshake failed");
       }
       bump(self->counters_->tls_handshakes_completed);
@@ -101,8 +121,8 @@ bool BasicConnection<Stream>::should_pause_reading() {
   if (!paused_) {
     paused_ = true;
     bump(*reason);
-    log::debug("connection paused reading peer={} queued_requests={} queued_bytes={}", peer_, pending_.size(),
-               pending_request_bytes_);
+    log::event(log::Level::debug, "connection paused reading",
+               {{"peer", peer_}, {"queued_requests", pending_.size()}, {"queued_bytes", pending_request_bytes_}});
   }
   return true;
 }
@@ -110,6 +130,7 @@ bool BasicConnection<Stream>::should_pause_reading() {
 template <typename Stream>
 void BasicConnection<Stream>::read_next_frame() {
   if (closed_ || reading_ || handshaking_) return;
+  if (draining_) return close_if_drained();
   if (should_pause_reading()) return;  // resumed by write_completed_replies
   reading_ = true;
   read_size_prefix(0);
@@ -123,6 +144,10 @@ void BasicConnection<Stream>::read_size_prefix(std::size_t filled) {
       asio::buffer(size_prefix_.data() + filled, size_prefix_.size() - filled),
       [self = self(), filled](const asio::error_code& error, std::size_t count) {
         if (self->closed_) return;
+        if (error && self->draining_ && filled == 0) {
+          self->reading_ = false;
+          return self->close_if_drained();
+        }
         if (error) return self->close(describe_read_error(error, filled > 0));
         const auto now = Clock::now();
         self->last_activity_ = now;
@@ -153,8 +178,8 @@ void BasicConnection<Stream>::reserve_body(std::int32_t size) {
   if (memory_budget_->acquire_or_wait(size, stream_.get_executor(), std::move(granted))) return read_body(size);
   waiting_for_memory_ = true;
   bump(counters_->paused_global_memory);
-  log::debug("connection waits for request memory peer={} frame_bytes={} budget_in_use={}", peer_, size,
-             memory_budget_->in_use());
+  log::event(log::Level::debug, "connection waits for request memory",
+             {{"peer", peer_}, {"frame_bytes", size}, {"budget_in_use", memory_budget_->in_use()}});
 }
 
 template <typename Stream>

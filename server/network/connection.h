@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -60,14 +61,35 @@ struct ConnectionServices {
 using PlaintextStream = asio::ip::tcp::socket;
 using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;
 
+// What the broker asks of any connection, whatever its stream: the calls of a graceful
+// shutdown. Each must run on the connection's own thread (post to socket_executor()).
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  virtual ~Connection() = default;
+  virtual void start() = 0;
+  virtual void close(const std::string& reason) = 0;
+  // Graceful shutdown: read no new request, finish the ones already read, send their
+  // replies, then close. A frame half read is read to its end and answered.
+  virtual void drain() = 0;
+  virtual asio::any_io_executor socket_executor() = 0;
+  // Runs once, on this connection's thread, when it closes.
+  void set_closed_listener(std::function<void()> listener) { closed_listener_ = std::move(listener); }
+
+ protected:
+  std::function<void()> closed_listener_;
+};
+
+// `final`, so the connection's calls to its own members are direct, not virtual.
 template <typename Stream>
-class BasicConnection : public std::enable_shared_from_this<BasicConnection<Stream>> {
+class BasicConnection final : public Connection {
  public:
   using Clock = std::chrono::steady_clock;
 
   BasicConnection(Stream stream, ConnectionSlot slot, const ConnectionServices& services);
-  void start();
-  void close(const std::string& reason);
+  void start() override;
+  void close(const std::string& reason) override;
+  void drain() override;
+  asio::any_io_executor socket_executor() override { return stream_.get_executor(); }
   const std::string& peer() const { return peer_; }
 
  private:
@@ -95,13 +117,16 @@ class BasicConnection : public std::enable_shared_from_this<BasicConnection<Stre
   void dispatch(std::shared_ptr<protocol::Bytes> frame);
   void complete(std::uint64_t sequence, Reply reply);
   void write_completed_replies();
+  void close_if_drained();
 
   Deadline next_deadline() const;
   void schedule_timeout_check(Clock::time_point at);
   void check_timeouts();
 
   auto& socket() { return stream_.lowest_layer(); }
-  auto self() { return this->shared_from_this(); }
+  std::shared_ptr<BasicConnection> self() {
+    return std::static_pointer_cast<BasicConnection>(shared_from_this());
+  }
 
   Stream stream_;
   ConnectionSlot slot_;
@@ -123,6 +148,7 @@ class BasicConnection : public std::enable_shared_from_this<BasicConnection<Stre
   bool waiting_for_memory_ = false;
   bool paused_ = false;
   bool writing_ = false;
+  bool draining_ = false;
   bool closed_ = false;
 
   asio::steady_timer timeout_timer_;

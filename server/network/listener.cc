@@ -5,12 +5,14 @@
 namespace weir {
 
 Listener::Listener(asio::io_context& accept_context, NetworkThreads& threads, const HostPort& bind_address,
-                   std::shared_ptr<Admission> admission, ConnectionServices services, asio::ssl::context* tls_context)
+                   std::shared_ptr<Admission> admission, ConnectionServices services, asio::ssl::context* tls_context,
+                   ConnectionRegistry& connections)
     : acceptor_(accept_context),
       threads_(threads),
       admission_(std::move(admission)),
       services_(std::move(services)),
-      tls_context_(tls_context) {
+      tls_context_(tls_context),
+      connections_(connections) {
   asio::ip::tcp::endpoint endpoint(asio::ip::make_address(bind_address.host), bind_address.port);
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
@@ -46,8 +48,9 @@ void Listener::admit(asio::ip::tcp::socket socket) {
   if (error) return;  // gone already; the socket closes as it goes out of scope
   auto decision = admission_->admit(peer.address(), Admission::Clock::now());
   if (!decision.slot) {
-    log::debug("connection refused peer={}:{} reason={}", peer.address().to_string(), peer.port(),
-               describe(*decision.rejection));
+    log::event(log::Level::debug, "connection refused",
+               {{"peer", fmt::format("{}:{}", peer.address().to_string(), peer.port())},
+                {"reason", describe(*decision.rejection)}});
     // A reset rather than an orderly close: the client learns at once, and a flood of
     // refused connections leaves no TIME_WAIT state behind on the broker.
     socket.set_option(asio::socket_base::linger(true, 0), error);
@@ -55,14 +58,14 @@ void Listener::admit(asio::ip::tcp::socket socket) {
     return;
   }
   auto executor = socket.get_executor();
-  if (tls_context_ != nullptr) {
-    auto connection = std::make_shared<TlsConnection>(TlsStream(std::move(socket), *tls_context_),
-                                                      std::move(*decision.slot), services_);
-    asio::post(executor, [connection] { connection->start(); });
-  } else {
-    auto connection = std::make_shared<PlaintextConnection>(std::move(socket), std::move(*decision.slot), services_);
-    asio::post(executor, [connection] { connection->start(); });
-  }
+  std::shared_ptr<Connection> connection;
+  if (tls_context_ != nullptr)
+    connection = std::make_shared<TlsConnection>(TlsStream(std::move(socket), *tls_context_),
+                                                 std::move(*decision.slot), services_);
+  else
+    connection = std::make_shared<PlaintextConnection>(std::move(socket), std::move(*decision.slot), services_);
+  connections_.add(connection);
+  asio::post(executor, [connection] { connection->start(); });
 }
 
 }  // namespace weir

@@ -11,6 +11,7 @@
 #include "server/config.h"
 #include "server/network/admission.h"
 #include "server/network/connection.h"
+#include "server/network/connection_registry.h"
 #include "server/network/network_threads.h"
 
 namespace weir {
@@ -19,8 +20,10 @@ class Listener {
  public:
   // Binds immediately so start-up fails fast on a busy port; throws std::system_error.
   // `tls_context`, when set, must outlive the listener and its connections' handshakes.
+  // Every admitted connection is added to `connections` until it closes.
   Listener(asio::io_context& accept_context, NetworkThreads& threads, const HostPort& bind_address,
-           std::shared_ptr<Admission> admission, ConnectionServices services, asio::ssl::context* tls_context);
+           std::shared_ptr<Admission> admission, ConnectionServices services, asio::ssl::context* tls_context,
+           ConnectionRegistry& connections);
   void start();
   void stop();
   std::uint16_t port() const;
@@ -34,6 +37,7 @@ class Listener {
   std::shared_ptr<Admission> admission_;
   ConnectionServices services_;
   asio::ssl::context* tls_context_;
+  ConnectionRegistry& connections_;
 };
 
 }  // namespace weir

@@ -65,7 +65,7 @@ def probe(source_ip, broker):
 
 
 def refusals(broker, reason):
-    return broker.log_text().count(f"reason={reason}")
+    return broker.log_text().count(f'reason="{reason}"')
 
 
 def test_connection_past_the_per_ip_cap_is_refused_while_another_address_connects(broker_factory):

@@ -107,9 +107,9 @@ def test_idle_slow_and_stuck_clients_are_closed_without_disturbing_a_producer(br
         assert REQUEST_TIMEOUT_SECS - 0.5 <= closed_after[case] < IDLE_TIMEOUT_SECS - 0.5, closed_after
     assert IDLE_TIMEOUT_SECS - 0.5 <= closed_after["idle"] < IDLE_TIMEOUT_SECS + 5, closed_after
     log = broker.log_text()
-    assert "reason=idle for IDLE_TIMEOUT_SECS" in log
-    assert log.count("reason=frame not completed within REQUEST_TIMEOUT_SECS") == 2
-    assert "reason=request not answered within REQUEST_TIMEOUT_SECS" in log
+    assert 'reason="idle for IDLE_TIMEOUT_SECS"' in log
+    assert log.count('reason="frame not completed within REQUEST_TIMEOUT_SECS"') == 2
+    assert 'reason="request not answered within REQUEST_TIMEOUT_SECS"' in log
 
     # The producer beside them delivered everything, in order.
     consumed = run_command([KCAT, "-C", "-b", broker.bootstrap, "-t", topic, "-o", "beginning", "-e", "-q"],
