@@ -221,3 +221,17 @@ def test_a_key_that_does_not_match_the_certificate_stops_start_up(tmp_path, cert
     assert result.returncode == 2, stderr
     assert "TLS_KEY_PATH" in stderr and "mismatch" in stderr, stderr
     assert "PRIVATE" not in stderr
+
+
+def test_open_tls_connections_do_not_hold_up_a_graceful_stop(mutual_tls):
+    idle = mutual_tls.connect_tls()
+    handshaking = socket.create_connection(("127.0.0.1", mutual_tls.tls_port), timeout=10)
+    try:
+        assert wire.api_versions_v0(idle)[0] == wire.NONE
+        started = time.monotonic()
+        mutual_tls.broker.stop(timeout=10)
+        assert time.monotonic() - started < 5, "stopping took longer than the idle TLS connections justify"
+        assert idle.wait_closed(5) is None
+    finally:
+        idle.close()
+        handshaking.close()
