@@ -37,7 +37,10 @@ class Broker {
   std::size_t finish_shutdown(std::chrono::steady_clock::time_point deadline);
   void stop();
   std::uint16_t port() const { return listener_.port(); }
+  // For the metrics exporter: what the network layer refused, closed and paused, and the
+  // bytes now held in request buffers out of REQUEST_BUFFER_BUDGET_BYTES.
   const NetworkCounters& network_counters() const { return *network_counters_; }
+  std::int64_t request_memory_in_use() const { return request_memory_budget_->in_use(); }
 
  private:
   ConnectionServices connection_services(RequestRouter& router) const;
