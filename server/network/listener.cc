@@ -1,5 +1,7 @@
 #include "server/network/listener.h"
 
+#include <unistd.h>
+
 #include "server/log.h"
 
 namespace weir {
@@ -29,8 +31,11 @@ void Listener::stop() {
 
 std::uint16_t Listener::port() const { return acceptor_.local_endpoint().port(); }
 
+// The accepted socket belongs to the accept context until it is admitted: a refused one
+// never touches a network thread, and a pending accept never holds a socket of a network
+// thread's io_context, which is destroyed before the accept context at shutdown.
 void Listener::accept_next() {
-  acceptor_.async_accept(threads_.next(), [this](const asio::error_code& error, asio::ip::tcp::socket socket) {
+  acceptor_.async_accept([this](const asio::error_code& error, asio::ip::tcp::socket socket) {
     if (error == asio::error::operation_aborted) return;
     if (error) {
       // Out of file descriptors and similar: keep listening rather than dying.
@@ -57,13 +62,24 @@ void Listener::admit(asio::ip::tcp::socket socket) {
     socket.close(error);
     return;
   }
-  auto executor = socket.get_executor();
+  asio::ip::tcp::socket on_network_thread(threads_.next());
+  const auto descriptor = socket.release(error);
+  if (!error) {
+    on_network_thread.assign(peer.protocol(), descriptor, error);
+    if (error) ::close(descriptor);
+  }
+  if (error) {
+    log::warn("cannot hand a connection to a network thread: {}", error.message());
+    return;
+  }
+  auto executor = on_network_thread.get_executor();
   std::shared_ptr<Connection> connection;
   if (tls_context_ != nullptr)
-    connection = std::make_shared<TlsConnection>(TlsStream(std::move(socket), *tls_context_),
+    connection = std::make_shared<TlsConnection>(TlsStream(std::move(on_network_thread), *tls_context_),
                                                  std::move(*decision.slot), services_);
   else
-    connection = std::make_shared<PlaintextConnection>(std::move(socket), std::move(*decision.slot), services_);
+    connection =
+        std::make_shared<PlaintextConnection>(std::move(on_network_thread), std::move(*decision.slot), services_);
   connections_.add(connection);
   asio::post(executor, [connection] { connection->start(); });
 }
