@@ -101,6 +101,9 @@ void Broker::stop() {
   listener_.stop();
   if (tls_listener_) tls_listener_->stop();
   threads_.stop();
+  // Reads in flight post their answers to the network threads' io_contexts: let them
+  // finish while those still exist.
+  store_.wait_for_reads();
   // Waiting connections are referenced from the budget's queue; drop them while their
   // io_contexts still exist, and so that no later release posts a grant to one.
   request_memory_budget_->cancel_waiters();

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <string>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "server/broker.h"
@@ -78,6 +79,11 @@ int main(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
   weir::storage::StoreOptions options;
   options.path = config.storage_path;
+  options.durability_policy = config.durability == "always"     ? weir::storage::DurabilityPolicy::always
+                              : config.durability == "interval" ? weir::storage::DurabilityPolicy::interval
+                                                                : weir::storage::DurabilityPolicy::per_acks;
+  options.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
+  options.tail_cache_bytes = static_cast<std::size_t>(config.tail_cache_bytes);
   auto store = weir::storage::Store::open(options, &error);
   if (!store) {
     weir::log::event(weir::log::Level::error, "cannot open storage", {{"path", config.storage_path}, {"error", error}});
@@ -87,7 +93,8 @@ int main(int argc, char** argv) {
                    {{"path", config.storage_path},
                     {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                                  started)
-                               .count()}});
+                               .count()},
+                    {"durability", config.durability}});
 
   asio::io_context accept_context(1);
   std::unique_ptr<weir::Broker> broker;
@@ -103,6 +110,8 @@ int main(int argc, char** argv) {
     return exit_bad_configuration;
   }
   broker->start();
+  // No-ops unless systemd started us with Type=notify.
+  sd_notify(0, "READY=1");
 
   asio::signal_set signals(accept_context, SIGTERM, SIGINT);
   int stop_signal = 0;
@@ -121,10 +130,18 @@ int main(int argc, char** argv) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.shutdown_timeout_secs);
   weir::log::event(weir::log::Level::info, "shutting down",
                    {{"signal", stop_signal}, {"timeout_secs", config.shutdown_timeout_secs}});
+  sd_notify(0, "STOPPING=1");
   broker->begin_shutdown();
+  // Closing the acceptor aborted its pending accept, whose completion holds a socket of a
+  // network thread's io_context: run it now, before the network threads are destroyed.
+  accept_context.restart();
+  accept_context.poll();
   std::size_t cut_off = broker->finish_shutdown(deadline);
-  broker.reset();
+  // The store goes first: closing it completes appends still queued (from connections
+  // cut off at the timeout) by posting to their network threads' io_contexts, which
+  // must still exist, stopped, until the broker is destroyed.
   store.reset();
+  broker.reset();
   weir::log::event(weir::log::Level::info, "stopped", {{"connections_cut_off", cut_off}});
   return 0;
 }

@@ -17,6 +17,10 @@ std::int16_t api_key_of(const protocol::Bytes& frame) {
   return static_cast<std::int16_t>((std::to_integer<unsigned>(frame[0]) << 8) | std::to_integer<unsigned>(frame[1]));
 }
 
+// How long a drained connection waits for the client to close after the broker ended
+// its side; clients that react to end-of-file close within milliseconds.
+constexpr auto drain_grace_period = std::chrono::seconds(1);
+
 std::string describe_read_error(const asio::error_code& error, bool mid_frame) {
   if (error == asio::error::eof) return mid_frame ? "peer closed mid-frame" : "peer closed";
   return error.message();
@@ -32,7 +36,8 @@ BasicConnection<Stream>::BasicConnection(Stream stream, ConnectionSlot slot, con
       limits_(services.limits),
       memory_budget_(services.memory_budget),
       counters_(services.counters),
-      timeout_timer_(stream_.get_executor()) {
+      timeout_timer_(stream_.get_executor()),
+      drain_grace_timer_(stream_.get_executor()) {
   asio::error_code error;
   auto endpoint = socket().remote_endpoint(error);
   peer_ = error ? "unknown" : fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
@@ -58,6 +63,7 @@ void BasicConnection<Stream>::close(const std::string& reason) {
   log::event(log::Level::debug, "connection closed", {{"peer", peer_}, {"reason", reason}});
   ++timer_generation_;
   timeout_timer_.cancel();
+  drain_grace_timer_.cancel();
   asio::error_code ignored;
   socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket().close(ignored);
@@ -70,19 +76,46 @@ template <typename Stream>
 void BasicConnection<Stream>::drain() {
   if (closed_ || draining_) return;
   draining_ = true;
-  // Ending the receive side completes a read waiting for the next frame at once; a frame
-  // partly received is left to finish so that request is answered.
-  if (!frame_in_progress_ && !handshaking_) {
-    asio::error_code ignored;
-    socket().shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);
-  }
+  // A handshake has read no request: nothing to answer.
+  if (handshaking_) return close("broker shutting down");
+  // A read in progress carries on: a frame half read is finished and answered, and a
+  // size prefix starting now is discarded by its handler.
+  discard_input();
   close_if_drained();
 }
 
+// While draining, bytes the client still sends are read and dropped rather than left in
+// the socket: closing a socket with unread input makes the kernel send a reset, which
+// can destroy replies still in flight to the client.
+template <typename Stream>
+void BasicConnection<Stream>::discard_input() {
+  if (closed_ || reading_) return;
+  reading_ = true;
+  stream_.async_read_some(asio::buffer(discard_buffer_), [self = self()](const asio::error_code& error, std::size_t) {
+    self->reading_ = false;
+    if (self->closed_) return;
+    if (!error) return self->discard_input();
+    self->peer_finished_ = true;
+    self->close_if_drained();
+  });
+}
+
+// Once every request read has been answered, end our side of the stream (the client
+// sees end-of-file after its last reply) and close when the client has closed its side,
+// or after a short grace period for a client that keeps its side open.
 template <typename Stream>
 void BasicConnection<Stream>::close_if_drained() {
-  if (draining_ && !frame_in_progress_ && !writing_ && pending_.empty() && frames_being_written_.empty())
-    close("broker shutting down");
+  if (closed_ || !draining_ || frame_in_progress_ || writing_ || !pending_.empty() || !frames_being_written_.empty())
+    return;
+  if (peer_finished_) return close("broker shutting down");
+  if (sent_end_of_stream_) return;
+  sent_end_of_stream_ = true;
+  asio::error_code ignored;
+  socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  drain_grace_timer_.expires_after(drain_grace_period);
+  drain_grace_timer_.async_wait([self = self()](const asio::error_code& error) {
+    if (!error) self->close("broker shutting down, client did not close");
+  });
 }
 
 template <typename Stream>
@@ -129,8 +162,12 @@ bool BasicConnection<Stream>::should_pause_reading() {
 
 template <typename Stream>
 void BasicConnection<Stream>::read_next_frame() {
-  if (closed_ || reading_ || handshaking_) return;
-  if (draining_) return close_if_drained();
+  if (closed_) return;
+  if (draining_) {
+    discard_input();
+    return close_if_drained();
+  }
+  if (reading_ || handshaking_) return;
   if (should_pause_reading()) return;  // resumed by write_completed_replies
   reading_ = true;
   read_size_prefix(0);
@@ -144,8 +181,11 @@ void BasicConnection<Stream>::read_size_prefix(std::size_t filled) {
       asio::buffer(size_prefix_.data() + filled, size_prefix_.size() - filled),
       [self = self(), filled](const asio::error_code& error, std::size_t count) {
         if (self->closed_) return;
-        if (error && self->draining_ && filled == 0) {
+        if (self->draining_ && filled == 0) {
+          // A new request after the drain began: dropped, like all further input.
           self->reading_ = false;
+          self->peer_finished_ = self->peer_finished_ || static_cast<bool>(error);
+          if (!error) self->discard_input();
           return self->close_if_drained();
         }
         if (error) return self->close(describe_read_error(error, filled > 0));

@@ -68,8 +68,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   virtual ~Connection() = default;
   virtual void start() = 0;
   virtual void close(const std::string& reason) = 0;
-  // Graceful shutdown: read no new request, finish the ones already read, send their
-  // replies, then close. A frame half read is read to its end and answered.
+  // Graceful shutdown: read no new request, finish the ones already read (a frame half
+  // read is read to its end), send their replies, end the stream, and close once the
+  // client has closed its side.
   virtual void drain() = 0;
   virtual asio::any_io_executor socket_executor() = 0;
   // Runs once, on this connection's thread, when it closes.
@@ -117,6 +118,7 @@ class BasicConnection final : public Connection {
   void dispatch(std::shared_ptr<protocol::Bytes> frame);
   void complete(std::uint64_t sequence, Reply reply);
   void write_completed_replies();
+  void discard_input();
   void close_if_drained();
 
   Deadline next_deadline() const;
@@ -149,6 +151,8 @@ class BasicConnection final : public Connection {
   bool paused_ = false;
   bool writing_ = false;
   bool draining_ = false;
+  bool sent_end_of_stream_ = false;
+  bool peer_finished_ = false;
   bool closed_ = false;
 
   asio::steady_timer timeout_timer_;
@@ -157,6 +161,9 @@ class BasicConnection final : public Connection {
   Clock::time_point last_activity_ = Clock::now();
   Clock::time_point frame_started_at_{};
   Clock::time_point write_started_at_{};
+
+  std::array<std::byte, 4096> discard_buffer_{};
+  asio::steady_timer drain_grace_timer_;
 };
 
 using PlaintextConnection = BasicConnection<PlaintextStream>;
