@@ -123,6 +123,10 @@ int main(int argc, char** argv) {
                    {{"signal", stop_signal}, {"timeout_secs", config.shutdown_timeout_secs}});
   sd_notify(0, "STOPPING=1");
   broker->begin_shutdown();
+  // The accept cancelled by begin_shutdown holds a socket of a network io_context: run
+  // its handler now, while that io_context exists, not when accept_context is destroyed.
+  accept_context.restart();
+  accept_context.poll();
   std::size_t cut_off = broker->finish_shutdown(deadline);
   // The store goes first: closing it completes appends still queued (from connections
   // cut off at the timeout) by posting to their network threads' io_contexts, which
