@@ -192,6 +192,26 @@ std::vector<Setting> build_settings() {
       SettingKind::text,
       [](std::string_view text, Config& config) { return config_values::parse_log_format(text, &config.log_format); },
       [](const Config& config) { return std::string(config_values::format_log_format(config.log_format)); }});
+  settings.push_back(Setting{
+      "DURABILITY", "durability", "acks|always|interval",
+      "when the WAL is fsynced: acks=all replies after the fsync (acks), every write (always), or "
+      "every FLUSH_INTERVAL_MS (interval)",
+      SettingKind::text,
+      [](std::string_view text, Config& config) -> Rejection {
+        if (text != "acks" && text != "always" && text != "interval")
+          return fmt::format("'{}' is not acks, always or interval", text);
+        config.durability = std::string(text);
+        return std::nullopt;
+      },
+      [](const Config& config) { return config.durability; }});
+  settings.push_back(integer_setting("FLUSH_INTERVAL_MS", "flush_interval_ms", &Config::flush_interval_ms, 1,
+                                     86400000, "1..86400000",
+                                     "with DURABILITY=interval, the longest time an acknowledged write stays "
+                                     "unsynced (Kafka's flush.ms)"));
+  settings.push_back(integer_setting("TAIL_CACHE_BYTES", "tail_cache_bytes", &Config::tail_cache_bytes, 0,
+                                     one_tebibyte, "bytes",
+                                     "memory for recently written batches served to fetches without reading "
+                                     "RocksDB; 0 turns it off"));
   return settings;
 }
 

@@ -79,6 +79,11 @@ int main(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
   weir::storage::StoreOptions options;
   options.path = config.storage_path;
+  options.durability_policy = config.durability == "always"     ? weir::storage::DurabilityPolicy::always
+                              : config.durability == "interval" ? weir::storage::DurabilityPolicy::interval
+                                                                : weir::storage::DurabilityPolicy::per_acks;
+  options.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
+  options.tail_cache_bytes = static_cast<std::size_t>(config.tail_cache_bytes);
   auto store = weir::storage::Store::open(options, &error);
   if (!store) {
     weir::log::event(weir::log::Level::error, "cannot open storage", {{"path", config.storage_path}, {"error", error}});
@@ -88,7 +93,8 @@ int main(int argc, char** argv) {
                    {{"path", config.storage_path},
                     {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                                  started)
-                               .count()}});
+                               .count()},
+                    {"durability", config.durability}});
 
   asio::io_context accept_context(1);
   std::unique_ptr<weir::Broker> broker;
@@ -123,8 +129,8 @@ int main(int argc, char** argv) {
                    {{"signal", stop_signal}, {"timeout_secs", config.shutdown_timeout_secs}});
   sd_notify(0, "STOPPING=1");
   broker->begin_shutdown();
-  // The accept cancelled by begin_shutdown holds a socket of a network io_context: run
-  // its handler now, while that io_context exists, not when accept_context is destroyed.
+  // Closing the acceptor aborted its pending accept, whose completion holds a socket of a
+  // network thread's io_context: run it now, before the network threads are destroyed.
   accept_context.restart();
   accept_context.poll();
   std::size_t cut_off = broker->finish_shutdown(deadline);
