@@ -106,6 +106,9 @@ int main(int argc, char** argv) {
                      {{"address", weir::config_values::format_host_port(config.bind_address)},
                       {"error", bind_error.what()}});
     return exit_start_failure;
+  } catch (const std::runtime_error& tls_error) {
+    std::fprintf(stderr, "weir: invalid configuration: %s\n", tls_error.what());
+    return exit_bad_configuration;
   }
   broker->start();
   // No-ops unless systemd started us with Type=notify.

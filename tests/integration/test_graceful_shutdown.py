@@ -7,6 +7,7 @@ systemd (Type=notify) the broker reports READY=1 and STOPPING=1.
 but did not answer would leave records in the log that no client saw acknowledged. So
 after each stop the log must hold exactly the acknowledged records.
 """
+import os
 import pathlib
 import signal
 import socket
@@ -284,12 +285,13 @@ def test_sigint_stops_gracefully_and_data_reopens_without_replay(broker_factory)
 
 
 @pytest.mark.weir_timeout(60)
-def test_systemd_is_told_ready_and_stopping(broker_factory, tmp_path):
-    notify_path = tmp_path / "notify.sock"
+def test_systemd_is_told_ready_and_stopping(broker_factory):
+    # An abstract socket ("@name" to sd_notify): no path-length limit from deep temp dirs.
+    name = f"weir-notify-{os.getpid()}-{time.monotonic_ns()}"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
-        notify.bind(str(notify_path))
+        notify.bind("\0" + name)
         notify.settimeout(10)
-        broker = broker_factory(NOTIFY_SOCKET=notify_path)
+        broker = broker_factory(NOTIFY_SOCKET="@" + name)
         assert notify.recv(4096) == b"READY=1"
         code, _ = signal_and_watch(broker, signal.SIGTERM)(timeout=20)
         assert code == 0
