@@ -9,6 +9,7 @@
 #include "protocol/generated/create_topics_response.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/storage_errors.h"
+#include "storage/topic_config.h"
 
 namespace weir::handlers {
 namespace {
@@ -57,6 +58,8 @@ std::optional<TopicResult> check_request(const Config& config, const CreateTopic
     if (!entry.value) return failure(topic.name, ErrorCode::invalid_config, fmt::format("config {} has a null value", entry.name));
     plan->configs[entry.name] = *entry.value;
   }
+  if (auto refused = storage::validate_topic_configs(&plan->configs))
+    return failure(topic.name, ErrorCode::invalid_config, refused->message);
   return std::nullopt;
 }
 
