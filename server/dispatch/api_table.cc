@@ -18,6 +18,12 @@ constexpr std::array served = {
     ApiEntry{3, 0, 12, handlers::metadata},         // Metadata
     ApiEntry{18, 0, 4, handlers::api_versions},     // ApiVersions
     ApiEntry{19, 0, 7, handlers::create_topics},    // CreateTopics
+    ApiEntry{32, 0, 4, handlers::describe_configs},           // DescribeConfigs
+    ApiEntry{33, 0, 2, handlers::alter_configs},              // AlterConfigs
+    ApiEntry{35, 0, 4, handlers::describe_log_dirs},          // DescribeLogDirs
+    ApiEntry{37, 0, 3, handlers::create_partitions},          // CreatePartitions
+    ApiEntry{44, 0, 1, handlers::incremental_alter_configs},  // IncrementalAlterConfigs
+    ApiEntry{60, 0, 1, handlers::describe_cluster},           // DescribeCluster
 };
 
 }  // namespace
