@@ -7,6 +7,7 @@
 
 #include "protocol/generated/create_topics_request.h"
 #include "protocol/generated/create_topics_response.h"
+#include "server/handlers/config_resources.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/storage_errors.h"
 #include "storage/topic_config.h"
@@ -69,6 +70,16 @@ TopicResult created(const storage::TopicDescription& topic) {
   result.topic_id = topic.topic_id;
   result.num_partitions = topic.partition_count;
   result.replication_factor = 1;
+  // v5+ carry every config of the new topic, as DescribeConfigs would show it.
+  result.configs.emplace();
+  for (const auto& entry : configs::describe_topic(topic.configs)) {
+    CreateTopicsResponse::CreatableTopicConfigs config;
+    config.name = entry.name;
+    config.value = entry.value;
+    config.read_only = entry.read_only;
+    config.config_source = static_cast<std::int8_t>(entry.source);
+    result.configs->push_back(std::move(config));
+  }
   return result;
 }
 
@@ -82,6 +93,7 @@ TopicResult create_one(RequestContext& context, const CreateTopicsRequest::Creat
     storage::TopicDescription would_be;
     would_be.name = topic.name;
     would_be.partition_count = plan.partitions;
+    would_be.configs = plan.configs;
     return created(would_be);
   }
   storage::TopicDescription description;

@@ -329,6 +329,13 @@ TEST_CASE("every advertised CreateTopics version creates topics and refuses inva
       REQUIRE(response.topics[1].error_message);
       CHECK(response.topics[1].error_message->find("retention.ms") != std::string::npos);
     }
+    if (version >= 5) {
+      REQUIRE(response.topics[0].configs);
+      bool reported = false;
+      for (const auto& config : *response.topics[0].configs)
+        reported |= config.name == "retention.ms" && config.value == "60000" && config.config_source == 1;
+      CHECK(reported);
+    }
     auto created = broker.store().find_topic(good.name);
     REQUIRE(created);
     CHECK(created->configs.at("retention.ms") == "60000");
