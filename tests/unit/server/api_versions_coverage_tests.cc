@@ -7,6 +7,7 @@
 
 #include <asio.hpp>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -481,4 +482,67 @@ TEST_CASE("every advertised DescribeCluster and DescribeLogDirs version describe
     CHECK(response.results[0].topics[0].partitions.size() == 3);
     if (version >= 4) CHECK(response.results[0].total_bytes > 0);
   }
+}
+
+namespace {
+
+Bytes read_fixture(const std::filesystem::path& path) {
+  Bytes bytes(std::filesystem::file_size(path));
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  REQUIRE(file != nullptr);
+  const std::size_t read = std::fread(bytes.data(), 1, bytes.size(), file);
+  std::fclose(file);
+  REQUIRE(read == bytes.size());
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("admin requests captured from real clients are answered without errors") {
+  // Frames recorded with tests/fixtures/capture_proxy.py from librdkafka (confluent-kafka),
+  // kafka-python and kafkajs: DescribeConfigs, AlterConfigs and CreatePartitions on topic
+  // "cap1" (growing it to 3, 4 or 5 partitions).
+  int captured = 0;
+  for (const auto& client : std::filesystem::directory_iterator(WEIR_FIXTURES_DIR "/requests")) {
+    for (const auto& file : std::filesystem::directory_iterator(client.path())) {
+      const std::string name = file.path().filename().string();
+      const auto api_key = static_cast<std::int16_t>(std::stoi(name.substr(0, name.find('_'))));
+      if (api_key != DescribeConfigsRequest::api_key && api_key != AlterConfigsRequest::api_key &&
+          api_key != CreatePartitionsRequest::api_key)
+        continue;
+      ++captured;
+      DYNAMIC_SECTION(client.path().filename().string() << "/" << name) {
+        Broker broker;
+        create_topic(broker, "cap1", 1);
+        Bytes frame = read_fixture(file.path());
+        ParsedRequest parsed;
+        REQUIRE(parse_request(frame, &parsed) == RequestParseError::none);
+        const std::int16_t version = parsed.header.request_api_version;
+        Reader body(parsed.body);
+        if (api_key == DescribeConfigsRequest::api_key) {
+          DescribeConfigsRequest request;
+          REQUIRE(request.decode(body, version));
+          auto response = broker.call<DescribeConfigsResponse>(request, version);
+          REQUIRE(response.results.size() == 1);
+          CHECK(response.results[0].error_code == 0);
+          CHECK(response.results[0].configs.size() > 30);
+        } else if (api_key == AlterConfigsRequest::api_key) {
+          AlterConfigsRequest request;
+          REQUIRE(request.decode(body, version));
+          auto response = broker.call<AlterConfigsResponse>(request, version);
+          REQUIRE(response.responses.size() == 1);
+          CHECK(response.responses[0].error_code == 0);
+          CHECK(broker.store().find_topic("cap1")->configs.count("retention.ms") == 1);
+        } else {
+          CreatePartitionsRequest request;
+          REQUIRE(request.decode(body, version));
+          auto response = broker.call<CreatePartitionsResponse>(request, version);
+          REQUIRE(response.results.size() == 1);
+          CHECK(response.results[0].error_code == 0);
+          CHECK(broker.store().find_topic("cap1")->partition_count >= 3);
+        }
+      }
+    }
+  }
+  CHECK(captured >= 9);
 }
