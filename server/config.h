@@ -41,6 +41,17 @@ struct Config {
   // RETENTION_CHECK_INTERVAL_MS: how often retention.ms and retention.bytes are applied
   // (Kafka's log.retention.check.interval.ms); 0 turns retention off.
   std::int64_t retention_check_interval_ms = 300000;
+  // DURABILITY: when the WAL is fsynced (docs/storage.md says what each survives).
+  // "acks": acks=all replies after the fsync, acks=1 after the write (process crash safe);
+  // "always": every write is fsynced before any reply (power-loss safe for every acks);
+  // "interval": no reply waits for an fsync; the WAL is fsynced every FLUSH_INTERVAL_MS.
+  std::string durability = "acks";
+  // FLUSH_INTERVAL_MS: with DURABILITY=interval, the longest time an acknowledged write
+  // stays unsynced (Kafka's flush.ms).
+  std::int64_t flush_interval_ms = 1000;
+  // TAIL_CACHE_BYTES: memory for the most recently written batches of every partition, so
+  // consumers that keep up are served without reading RocksDB; 0 turns it off.
+  std::int64_t tail_cache_bytes = 64 << 20;
 };
 
 // Builds the configuration from defaults and the environment. On a bad value returns
