@@ -70,10 +70,6 @@ struct StoreOptions {
   // partition costs memory and a few seeks at open, and a client must not be able to ask
   // for two billion of them.
   std::int32_t max_partitions_per_topic = 100000;
-  // How often the background retention check runs (Kafka's
-  // log.retention.check.interval.ms); 0 turns the background thread off, so only explicit
-  // enforce_retention calls delete.
-  std::int64_t retention_check_interval_ms = 300000;
   // When the WAL is fsynced (see DurabilityPolicy in storage/types.h).
   DurabilityPolicy durability_policy = DurabilityPolicy::per_acks;
   // DurabilityPolicy::interval only: longest time written appends stay unsynced.
@@ -88,6 +84,10 @@ struct StoreOptions {
   // Compactions then move keys only: 512 MB appended in 16 KiB or 1 MiB batches made the
   // process write 2.0 bytes per byte instead of 3.0-3.1 (docs/benchmarks.md).
   std::size_t min_blob_bytes = 4096;
+  // How often the background retention check runs (Kafka's
+  // log.retention.check.interval.ms); 0 turns the background thread off, so only explicit
+  // enforce_retention calls delete.
+  std::int64_t retention_check_interval_ms = 300000;
 };
 
 // Thread-safe. Open with Store::open; destroy only after every caller has stopped.
