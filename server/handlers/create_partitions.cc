@@ -59,8 +59,9 @@ TopicResult grow(RequestContext& context,
   result.name = wanted.name;
   // Storage applies the same limit; checking it here names it, and covers validate_only.
   if (wanted.count > store.max_partitions_per_topic())
-    return failure(wanted.name, ErrorCode::invalid_partitions,
-                   fmt::format("at most {} partitions per topic", store.max_partitions_per_topic()));
+    return failure(
+        wanted.name, ErrorCode::invalid_partitions,
+        fmt::format("at most {} partitions per topic", store.max_partitions_per_topic()));
   if (validate_only) return result;
   auto grown = store.create_partitions(wanted.name, wanted.count);
   if (grown == storage::StorageErrc::invalid_partitions)
