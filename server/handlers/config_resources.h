@@ -1,6 +1,6 @@
 // What DescribeConfigs, AlterConfigs, IncrementalAlterConfigs and CreateTopics (v5+)
 // report about a config resource: each entry with its value, source, type, synonyms and
-// documentation, built the way Apache Kafka's ConfigHelper builds them, so admin tools
+// documentation, built the way an Apache Kafka broker builds them, so admin tools
 // display the same thing they display for Kafka.
 #pragma once
 

@@ -57,14 +57,12 @@ TopicResult grow(RequestContext& context,
   }
   TopicResult result;
   result.name = wanted.name;
-  if (validate_only) {
-    // The same limit storage applies, checked without changing anything.
-    if (wanted.count > storage::StoreOptions{}.max_partitions_per_topic)
-      return failure(wanted.name, ErrorCode::invalid_partitions,
-                     fmt::format("at most {} partitions per topic",
-                                 storage::StoreOptions{}.max_partitions_per_topic));
-    return result;
-  }
+  // Storage applies the same limit; checking it here names it, and covers validate_only.
+  if (wanted.count > store.max_partitions_per_topic())
+    return failure(
+        wanted.name, ErrorCode::invalid_partitions,
+        fmt::format("at most {} partitions per topic", store.max_partitions_per_topic()));
+  if (validate_only) return result;
   auto grown = store.create_partitions(wanted.name, wanted.count);
   if (grown == storage::StorageErrc::invalid_partitions)
     return failure(
