@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
                                                                 : weir::storage::DurabilityPolicy::per_acks;
   options.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
   options.tail_cache_bytes = static_cast<std::size_t>(config.tail_cache_bytes);
+  options.retention_check_interval_ms = config.retention_check_interval_ms;
   auto store = weir::storage::Store::open(options, &error);
   if (!store) {
     weir::log::event(weir::log::Level::error, "cannot open storage", {{"path", config.storage_path}, {"error", error}});
@@ -105,6 +106,9 @@ int main(int argc, char** argv) {
                      {{"address", weir::config_values::format_host_port(config.bind_address)},
                       {"error", bind_error.what()}});
     return exit_start_failure;
+  } catch (const std::runtime_error& tls_error) {
+    std::fprintf(stderr, "weir: invalid configuration: %s\n", tls_error.what());
+    return exit_bad_configuration;
   }
   broker->start();
   // No-ops unless systemd started us with Type=notify.
