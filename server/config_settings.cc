@@ -212,6 +212,10 @@ std::vector<Setting> build_settings() {
                                      one_tebibyte, "bytes",
                                      "memory for recently written batches served to fetches without reading "
                                      "RocksDB; 0 turns it off"));
+  settings.push_back(optional_host_port_setting("TLS_ADVERTISED_ADDRESS", "tls_advertised_address",
+                                                &Config::tls_advertised_address,
+                                                "host:port put in Metadata for clients of the TLS listener; empty "
+                                                "means ADVERTISED_ADDRESS's host with the TLS listener's port"));
   return settings;
 }
 

@@ -165,6 +165,17 @@ def test_metadata_on_the_tls_port_advertises_the_tls_port(mutual_tls):
     assert [broker["port"] for broker in metadata["brokers"]] == [mutual_tls.broker.port]
 
 
+def test_tls_advertised_address_overrides_what_metadata_on_the_tls_port_says(broker_factory, certificates):
+    tls_port = free_port()
+    broker = broker_factory(TLS_BIND_ADDRESS=f"127.0.0.1:{tls_port}", TLS_ADVERTISED_ADDRESS="localhost:19093",
+                            TLS_CERT_PATH=certificates.path("server.pem"),
+                            TLS_KEY_PATH=certificates.path("server.key"))
+    tls = TlsBroker(broker, tls_port, certificates)
+    with tls.connect_tls(with_client_certificate=False) as connection:
+        metadata = wire.metadata_v1(connection, [])
+    assert [(b["host"], b["port"]) for b in metadata["brokers"]] == [("localhost", 19093)], metadata["brokers"]
+
+
 def test_a_client_without_a_certificate_is_refused_when_one_is_required(mutual_tls):
     answered = False
     try:
