@@ -138,6 +138,9 @@ struct Config {
   // TAIL_CACHE_BYTES: memory for the most recently written batches of every partition, so
   // consumers that keep up are served without reading RocksDB; 0 turns it off.
   std::int64_t tail_cache_bytes = 64 << 20;
+  // RETENTION_CHECK_INTERVAL_MS: how often retention.ms and retention.bytes are applied
+  // (Kafka's log.retention.check.interval.ms); 0 turns retention off.
+  std::int64_t retention_check_interval_ms = 300000;
   // TLS_ADVERTISED_ADDRESS: host:port put in Metadata for clients of the TLS listener, so
   // they reconnect over TLS. Defaults to ADVERTISED_ADDRESS's host with the TLS port.
   std::optional<HostPort> tls_advertised_address{};

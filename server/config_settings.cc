@@ -212,6 +212,11 @@ std::vector<Setting> build_settings() {
                                      one_tebibyte, "bytes",
                                      "memory for recently written batches served to fetches without reading "
                                      "RocksDB; 0 turns it off"));
+  // At most a year: longer waits overflow the clocks' nanosecond counts.
+  settings.push_back(integer_setting("RETENTION_CHECK_INTERVAL_MS", "retention_check_interval_ms",
+                                     &Config::retention_check_interval_ms, 0, 31536000000, "0..31536000000",
+                                     "how often retention.ms and retention.bytes are applied (Kafka's "
+                                     "log.retention.check.interval.ms); 0 turns retention off"));
   settings.push_back(optional_host_port_setting("TLS_ADVERTISED_ADDRESS", "tls_advertised_address",
                                                 &Config::tls_advertised_address,
                                                 "host:port put in Metadata for clients of the TLS listener; empty "

@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
                                                                 : weir::storage::DurabilityPolicy::per_acks;
   options.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
   options.tail_cache_bytes = static_cast<std::size_t>(config.tail_cache_bytes);
+  options.retention_check_interval_ms = config.retention_check_interval_ms;
   auto store = weir::storage::Store::open(options, &error);
   if (!store) {
     weir::log::event(weir::log::Level::error, "cannot open storage", {{"path", config.storage_path}, {"error", error}});

@@ -50,6 +50,7 @@ BROKER_SETTINGS = (
     "BACKPRESSURE_THRESHOLD_BYTES", "REQUEST_BUFFER_BUDGET_BYTES", "TLS_BIND_ADDRESS",
     "TLS_CERT_PATH", "TLS_KEY_PATH", "TLS_CA_PATH", "TLS_REQUIRE_CLIENT_CERT", "TLS_MIN_VERSION",
     "TLS_CIPHERS", "SHUTDOWN_TIMEOUT_SECS", "LOG_FORMAT",
+    "DEFAULT_PARTITIONS", "WEIR_LOG_LEVEL", "RETENTION_CHECK_INTERVAL_MS",
     "TLS_ADVERTISED_ADDRESS",
 )
 
@@ -117,6 +118,10 @@ class Broker:
             "BIND_ADDRESS": f"127.0.0.1:{self.port}",
             "STORAGE_PATH": str(self.data_dir),
             "WEIR_LOG_LEVEL": "info",
+            # Every test client connects from 127.0.0.1, and a module of tests opens new
+            # connections far faster than one real host would: the default rate limit
+            # would ban the address midway. test_admission.py sets its own limits.
+            "CONNECTION_RATE_LIMIT": "0",
         })
         env.update(self.env_overrides)
         return env
