@@ -80,6 +80,9 @@ void Broker::start() {
 void Broker::begin_shutdown() {
   listener_.stop();
   if (tls_listener_) tls_listener_->stop();
+  // A long poll is in flight too: answer it now rather than let it hold up the drain
+  // for its max_wait_ms.
+  fetch_waiters_.answer_all_now();
   log::event(log::Level::info, "draining connections", {{"open_connections", connections_.size()}});
   connections_.post_to_each([](Connection& connection) { connection.drain(); });
 }
