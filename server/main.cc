@@ -95,6 +95,8 @@ int main(int argc, char** argv) {
     accept_context.stop();
   });
   accept_context.run();
+  accept_context.restart();
+  accept_context.poll();
   broker.reset();
   store.reset();
   weir::log::info("stopped");
