@@ -88,12 +88,13 @@ ListOffsetsResponse::ListOffsetsPartitionResponse lookup(storage::Store& store, 
   return result;
 }
 
-ListOffsetsResponse answer(storage::Store& store, const ListOffsetsRequest& request) {
+ListOffsetsResponse answer(const RequestContext& context, const ListOffsetsRequest& request) {
   ListOffsetsResponse response;
   for (const auto& topic : request.topics) {
     ListOffsetsResponse::ListOffsetsTopicResponse topic_out;
     topic_out.name = topic.name;
-    for (const auto& partition : topic.partitions) topic_out.partitions.push_back(lookup(store, topic.name, partition));
+    for (const auto& partition : topic.partitions)
+      topic_out.partitions.push_back(lookup(context.services.store, topic.name, partition));
     response.topics.push_back(std::move(topic_out));
   }
   return response;
@@ -111,10 +112,10 @@ bool reads_storage(const ListOffsetsRequest& request) {
 void list_offsets(RequestContext& context, ReplyCallback done) {
   ListOffsetsRequest request;
   if (!decode_request(context, &request)) return done(Reply::close_connection());
-  if (!reads_storage(request)) return done(encode_reply(context, answer(context.services.store, request)));
+  if (!reads_storage(request)) return done(encode_reply(context, answer(context, request)));
   context.services.store.submit_read(
       [context, request = std::move(request), done = std::move(done)]() mutable {
-        Reply reply = encode_reply(context, answer(context.services.store, request));
+        Reply reply = encode_reply(context, answer(context, request));
         asio::post(context.executor, [done = std::move(done), reply = std::move(reply)]() mutable {
           done(std::move(reply));
         });
