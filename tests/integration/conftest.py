@@ -117,6 +117,10 @@ class Broker:
             "BIND_ADDRESS": f"127.0.0.1:{self.port}",
             "STORAGE_PATH": str(self.data_dir),
             "WEIR_LOG_LEVEL": "info",
+            # Every test client connects from 127.0.0.1, and a module of tests opens new
+            # connections far faster than one real host would: the default rate limit
+            # would ban the address midway. test_admission.py sets its own limits.
+            "CONNECTION_RATE_LIMIT": "0",
         })
         env.update(self.env_overrides)
         return env
