@@ -104,6 +104,10 @@ bool load_config(Config* config, std::string* error) {
       return fail("WEIR_LOG_LEVEL", fmt::format("'{}' is not debug, info, warn or error", *value));
     config->log_level = *value;
   }
+  if (auto value = environment("PRODUCER_ID_EXPIRATION_MS")) {
+    if (!parse_integer<std::int64_t>(*value, 1, INT64_MAX / 2, &config->producer_id_expiration_ms))
+      return fail("PRODUCER_ID_EXPIRATION_MS", fmt::format("'{}' is not a positive integer of milliseconds", *value));
+  }
   if (config->advertised_address.host.empty()) {
     config->advertised_address = config->bind_address;
     if (config->advertised_address.host == "0.0.0.0" || config->advertised_address.host == "::")

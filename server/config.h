@@ -38,6 +38,9 @@ struct Config {
   std::int32_t default_partitions = 1;
   // WEIR_LOG_LEVEL: debug, info, warn or error.
   std::string log_level = "info";
+  // PRODUCER_ID_EXPIRATION_MS: an idempotent producer's state in a partition is dropped
+  // after this long without an append there, like Kafka's producer.id.expiration.ms.
+  std::int64_t producer_id_expiration_ms = 86400000;
 };
 
 // Builds the configuration from defaults and the environment. On a bad value returns

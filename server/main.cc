@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
   weir::storage::StoreOptions options;
   options.path = config.storage_path;
+  options.producer_id_expiration_ms = config.producer_id_expiration_ms;
   auto store = weir::storage::Store::open(options, &error);
   if (!store) {
     weir::log::error("cannot open storage at {}: {}", config.storage_path, error);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <thread>
 #include <vector>
@@ -19,6 +20,14 @@
 
 namespace weir::storage {
 
+// Where and how long the commit pipeline keeps idempotent producer state. A null column
+// family disables the sequence checks (tests of the log alone).
+struct ProducerStateOptions {
+  rocksdb::ColumnFamilyHandle* column = nullptr;
+  // producer.id.expiration.ms: state idle this long is dropped (memory and disk).
+  std::int64_t expiration_ms = 86400000;
+};
+
 // Appends from any thread are queued; one writer thread drains everything queued (every
 // partition, every caller) and commits it as one group: it assigns contiguous offsets per
 // partition in queue order, patches each batch's base offset, writes a single WriteBatch
@@ -29,12 +38,17 @@ namespace weir::storage {
 //
 // The queue and the writer's buffers are reused from group to group: after warm-up an
 // append allocates nothing beyond the batch and the callback its caller made.
+//
+// Idempotent producers: a batch with a producer id is checked against its partition's
+// producer state here, where offsets are assigned, so two requests in flight for the same
+// partition are ordered by the queue. A retried batch completes with its original offsets
+// and writes nothing; the state of an appended batch is put in the same WriteBatch.
 class CommitPipeline {
  public:
   using Done = std::function<void(const AppendResult&)>;
 
   CommitPipeline(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log, rocksdb::ColumnFamilyHandle* timeindex,
-                 std::size_t max_group_bytes);
+                 std::size_t max_group_bytes, ProducerStateOptions producer_state = {});
   // Calls stop().
   ~CommitPipeline();
   CommitPipeline(const CommitPipeline&) = delete;
@@ -60,15 +74,36 @@ class CommitPipeline {
     Done done;
     std::int64_t base_offset = -1;        // set by the writer
     StorageErrc error = StorageErrc::ok;  // set by the writer for appends refused alone
+    bool duplicate = false;               // set by the writer: a retry, base_offset is the original's
+    // Read from the batch header by the writer; producer_id -1 for a plain batch.
+    std::int64_t producer_id = -1;
+    std::int16_t producer_epoch = -1;
+    std::int32_t base_sequence = -1;
+  };
+
+  // A producer entry as it was before this group changed it, restored if the write fails.
+  struct ProducerUndo {
+    PartitionLog* log;
+    std::int64_t producer_id;
+    std::optional<ProducerEntry> previous;
   };
 
   void run();
   void commit(std::span<Append> group);
+  // Sequence check of an idempotent batch; false when it must not be appended (a
+  // duplicate or an error, recorded in `append`).
+  bool check_producer(Append& append);
+  // Records the appended batch in its producer's state and in the WriteBatch.
+  rocksdb::Status record_producer(const Append& append);
+  void rollback_producers();
+  // Drops state idle for longer than the expiration, at most once per check interval.
+  void expire_producers(std::int64_t now_ms);
 
   rocksdb::DB* const db_;
   rocksdb::ColumnFamilyHandle* const log_;
   rocksdb::ColumnFamilyHandle* const timeindex_;
   const std::size_t max_group_bytes_;
+  const ProducerStateOptions producer_state_;
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -83,6 +118,9 @@ class CommitPipeline {
   rocksdb::WriteBatch write_batch_;
   std::vector<PartitionLog*> touched_;  // partitions in the current group
   std::uint64_t group_number_ = 0;
+  std::vector<ProducerUndo> producer_undo_;
+  std::vector<PartitionLog*> logs_with_producers_;
+  std::int64_t next_expiry_scan_ms_ = 0;
 
   std::atomic<std::uint64_t> groups_{0};
   std::atomic<std::uint64_t> appends_{0};

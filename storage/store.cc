@@ -50,12 +50,13 @@ Store::Store(const StoreOptions& options) : options_(options) {}
 std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* error) {
   std::unique_ptr<Store> store(new Store(options));
   std::string reason;
-  if (!store->open_database(&reason) || !store->load_metadata(&reason)) {
+  if (!store->open_database(&reason) || !store->load_metadata(&reason) || !store->load_producer_state(&reason)) {
     if (error != nullptr) *error = reason;
     return nullptr;
   }
-  store->pipeline_ = std::make_unique<CommitPipeline>(store->db_.get(), store->log_, store->timeindex_,
-                                                      std::max<std::size_t>(options.max_group_bytes, 1));
+  store->pipeline_ = std::make_unique<CommitPipeline>(
+      store->db_.get(), store->log_, store->timeindex_, std::max<std::size_t>(options.max_group_bytes, 1),
+      ProducerStateOptions{store->producers_, options.producer_id_expiration_ms});
   return store;
 }
 
@@ -99,6 +100,7 @@ bool Store::open_database(std::string* error) {
     if (handle->GetName() == log_column) log_ = handle;
     if (handle->GetName() == meta_column) meta_ = handle;
     if (handle->GetName() == timeindex_column) timeindex_ = handle;
+    if (handle->GetName() == producers_column) producers_ = handle;
   }
   return true;
 }

@@ -279,9 +279,9 @@ BatchError validate_produce_records(BytesView records, ValidatedBatch* out) {
   // trailing byte costs no compatibility and keeps a client bug from going unnoticed.
   if (batch_size < static_cast<std::int64_t>(available)) return BatchError::invalid_record;
 
+  // The client's base_offset is ignored, as Kafka's LogValidator does: the broker
+  // overwrites it with the offset it assigns.
   const RecordBatchHeader header = *parse_header(records);
-  // Clients write base_offset 0; the broker assigns the real one.
-  if (header.base_offset != 0) return BatchError::invalid_record;
   if (crc32c(records.subspan(kCrcCoveredFrom)) != header.crc) return BatchError::corrupt_message;
   if (header.compression() > kMaxKnownCodec) return BatchError::unsupported_compression_type;
   if (header.last_offset_delta < 0 || header.record_count < 1 ||

@@ -80,7 +80,7 @@ enum class BatchError {
   // small for any batch. Java clients retry it, which is right for damage in transit.
   corrupt_message,
   // INVALID_RECORD (87): intact bytes that break a rule: no whole batch, more than one,
-  // magic other than 2, base_offset not 0, counts that disagree, a control batch, a
+  // magic other than 2, counts that disagree, a control batch, a
   // producer id without a sequence, malformed records. Not retriable: resending the same
   // bytes cannot succeed.
   invalid_record,
@@ -125,7 +125,7 @@ std::optional<RecordBatchHeader> parse_header(BytesView batch);
 //   magic != 2                                   -> invalid_record
 //   batch_length + 12 < 61 (shorter than header) -> corrupt_message
 //   bytes after the batch (a second batch)       -> invalid_record
-//   base_offset != 0                             -> invalid_record
+//   (base_offset is not checked: the broker overwrites it, as Kafka does)
 //   CRC-32C of bytes [21, end) != crc            -> corrupt_message
 //   codec > 4                                    -> unsupported_compression_type
 //   last_offset_delta < 0, record_count < 1, or

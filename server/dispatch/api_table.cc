@@ -18,6 +18,7 @@ constexpr std::array served = {
     ApiEntry{3, 0, 12, handlers::metadata},         // Metadata
     ApiEntry{18, 0, 4, handlers::api_versions},     // ApiVersions
     ApiEntry{19, 0, 7, handlers::create_topics},    // CreateTopics
+    ApiEntry{22, 0, 5, handlers::init_producer_id}, // InitProducerId
 };
 
 }  // namespace

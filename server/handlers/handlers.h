@@ -11,6 +11,7 @@ void produce(RequestContext& context, ReplyCallback done);
 void fetch(RequestContext& context, ReplyCallback done);
 void list_offsets(RequestContext& context, ReplyCallback done);
 void create_topics(RequestContext& context, ReplyCallback done);
+void init_producer_id(RequestContext& context, ReplyCallback done);
 
 // The ApiVersions answer to a version newer than we know (KIP-511): a v0 body with
 // UNSUPPORTED_VERSION and our ApiVersions range, so the client can retry lower.
