@@ -89,6 +89,9 @@ enum class BatchError {
   // UNSUPPORTED_FOR_MESSAGE_FORMAT (43): for_each_batch met magic other than 2. The
   // produce validator never returns it (Kafka answers INVALID_RECORD there).
   unsupported_for_message_format,
+  // MESSAGE_TOO_LARGE (10): the records would decompress to more than the broker
+  // accepts to hold in memory for one batch.
+  message_too_large,
 };
 
 // Kafka error code to put in a response for `error`. (Not named to_error_code: callers
@@ -146,6 +149,12 @@ BatchError validate_produce_records(BytesView records, ValidatedBatch* out);
 // bad one have been visited).
 BatchError for_each_record(const ValidatedBatch& batch,
                            const std::function<void(const Record&)>& visit);
+
+// Checks the uncompressed records of a batch (those after the header, or a compressed
+// batch's payload once decompressed) with the rules validate_produce_records applies to
+// an uncompressed batch: exactly header.record_count records, offset deltas 0..count-1,
+// every field within its record, nothing after the last record.
+BatchError validate_records(const RecordBatchHeader& header, BytesView records);
 
 // Iterates over concatenated batches (a log segment, a Fetch response payload) without
 // checking CRCs. A trailing partial batch is skipped, as Kafka clients do. Stops with
