@@ -108,6 +108,14 @@ bool load_config(Config* config, std::string* error) {
     if (!parse_integer<std::int64_t>(*value, 1, INT64_MAX / 2, &config->producer_id_expiration_ms))
       return fail("PRODUCER_ID_EXPIRATION_MS", fmt::format("'{}' is not a positive integer of milliseconds", *value));
   }
+  if (auto value = environment("MAX_MESSAGE_BYTES")) {
+    if (!parse_integer<std::int64_t>(*value, 0, INT32_MAX, &config->max_message_bytes))
+      return fail("MAX_MESSAGE_BYTES", fmt::format("'{}' is not an integer from 0 to 2147483647", *value));
+  }
+  if (auto value = environment("VALIDATE_COMPRESSED_BATCHES")) {
+    if (!parse_bool(*value, &config->validate_compressed_batches))
+      return fail("VALIDATE_COMPRESSED_BATCHES", fmt::format("'{}' is not true or false", *value));
+  }
   if (config->advertised_address.host.empty()) {
     config->advertised_address = config->bind_address;
     if (config->advertised_address.host == "0.0.0.0" || config->advertised_address.host == "::")
