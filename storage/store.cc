@@ -402,3 +402,97 @@ void Store::set_append_listener(std::function<void()> listener) { pipeline_->set
 CommitStats Store::commit_stats() const { return pipeline_->stats(); }
 
 }  // namespace weir::storage
+
+namespace weir::storage {
+
+// Topic administration. Each change is one synced put of the whole topic record, made
+// under create_mutex_ (which serialises every metadata change), and only then published
+// in memory, so a crash leaves either the old record or the new one.
+
+StorageErrc Store::update_topic_configs(std::string_view name, std::map<std::string, std::string> configs) {
+  std::lock_guard create_lock(create_mutex_);
+  std::shared_ptr<const TopicDescription> current;
+  {
+    std::shared_lock lock(topics_mutex_);
+    auto found = topics_by_name_.find(name);
+    if (found == topics_by_name_.end()) return StorageErrc::unknown_topic_or_partition;
+    current = found->second->description;
+  }
+  auto updated = std::make_shared<TopicDescription>(*current);
+  updated->configs = std::move(configs);
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  if (!db_->Put(synced, meta_, metadata::topic_key(name), metadata::encode_topic(*updated)).ok())
+    return StorageErrc::storage_error;
+  std::unique_lock lock(topics_mutex_);
+  auto found = topics_by_name_.find(name);
+  if (found == topics_by_name_.end()) return StorageErrc::unknown_topic_or_partition;
+  found->second->description = std::move(updated);
+  return StorageErrc::ok;
+}
+
+StorageErrc Store::create_partitions(std::string_view name, std::int32_t partition_count) {
+  if (partition_count > options_.max_partitions_per_topic) return StorageErrc::invalid_partitions;
+  std::lock_guard create_lock(create_mutex_);
+  std::shared_ptr<const TopicDescription> current;
+  {
+    std::shared_lock lock(topics_mutex_);
+    auto found = topics_by_name_.find(name);
+    if (found == topics_by_name_.end()) return StorageErrc::unknown_topic_or_partition;
+    current = found->second->description;
+  }
+  if (partition_count <= current->partition_count) return StorageErrc::invalid_partitions;
+  auto updated = std::make_shared<TopicDescription>(*current);
+  updated->partition_count = partition_count;
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  if (!db_->Put(synced, meta_, metadata::topic_key(name), metadata::encode_topic(*updated)).ok())
+    return StorageErrc::storage_error;
+
+  // Internal ids are never reused, so the new partitions' key ranges hold nothing yet.
+  std::vector<std::unique_ptr<PartitionLog>> added;
+  for (std::int32_t index = current->partition_count; index < partition_count; ++index)
+    added.push_back(std::make_unique<PartitionLog>(updated, index));
+  std::unique_lock lock(topics_mutex_);
+  auto found = topics_by_name_.find(name);
+  if (found == topics_by_name_.end()) return StorageErrc::unknown_topic_or_partition;
+  Topic& topic = *found->second;
+  topic.description = std::move(updated);
+  for (auto& log : added) topic.partitions.push_back(std::move(log));
+  return StorageErrc::ok;
+}
+
+std::optional<TopicConfig> Store::topic_config(std::string_view name) const {
+  std::shared_ptr<const TopicDescription> description;
+  {
+    std::shared_lock lock(topics_mutex_);
+    auto found = topics_by_name_.find(name);
+    if (found == topics_by_name_.end()) return std::nullopt;
+    description = found->second->description;
+  }
+  TopicConfig config;
+  // Stored overrides were validated when set; one that no longer parses (a key whose
+  // rules tightened) falls back to the default rather than making the topic unusable.
+  if (parse_topic_config(description->configs, &config)) {
+    std::map<std::string, std::string> usable;
+    for (const auto& [key, value] : description->configs)
+      if (!validate_topic_config(key, value)) usable.emplace(key, value);
+    parse_topic_config(usable, &config);
+  }
+  return config;
+}
+
+std::int64_t Store::approximate_partition_bytes(const PartitionLog* log) const {
+  if (log == nullptr) return 0;
+  const auto start = keys::offset_key(log->key_prefix_, 0);
+  const auto limit = keys::offset_key(log->key_prefix_, std::numeric_limits<std::uint64_t>::max());
+  rocksdb::Range range(as_slice(start), as_slice(limit));
+  rocksdb::SizeApproximationOptions options;
+  options.include_memtables = true;
+  options.include_files = true;
+  std::uint64_t bytes = 0;
+  if (!db_->GetApproximateSizes(options, log_, &range, 1, &bytes).ok()) return 0;
+  return static_cast<std::int64_t>(std::min<std::uint64_t>(bytes, std::numeric_limits<std::int64_t>::max()));
+}
+
+}  // namespace weir::storage

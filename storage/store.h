@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "storage/partition_log.h"
+#include "storage/topic_config.h"
 #include "storage/types.h"
 
 namespace rocksdb {
@@ -96,6 +97,25 @@ class Store {
   std::vector<TopicDescription> list_topics() const;  // sorted by name
   // nullptr if the topic or partition does not exist. Thread-safe, never blocks on I/O.
   PartitionLog* partition(std::string_view topic, std::int32_t partition);
+
+  // Topic administration (storage/topic_config.h validates configs; callers validate
+  // first). Thread-safe, blocking, synced to disk before returning. A PartitionLog keeps
+  // the description it was created with; find_topic and topic_config give the current one.
+  //
+  // Replaces every config override of the topic. Errors: unknown_topic_or_partition,
+  // storage_error.
+  StorageErrc update_topic_configs(std::string_view name, std::map<std::string, std::string> configs);
+  // Grows the topic to `partition_count` partitions; existing partitions are untouched.
+  // Errors: unknown_topic_or_partition, invalid_partitions (not more than now, or above
+  // StoreOptions::max_partitions_per_topic), storage_error.
+  StorageErrc create_partitions(std::string_view name, std::int32_t partition_count);
+  // The topic's typed config: its overrides over Kafka's defaults. nullopt if unknown.
+  std::optional<TopicConfig> topic_config(std::string_view name) const;
+  // Bytes the partition takes on disk and in memtables, from RocksDB's estimates of the
+  // partition's key range in `log` (fast, approximate). Blocking, thread-safe.
+  std::int64_t approximate_partition_bytes(const PartitionLog* log) const;
+  // The database directory (StoreOptions::path): Kafka's single log dir.
+  const std::string& path() const { return options_.path; }
 
   // Appends one v2 record batch through the commit pipeline. Thread-safe; never blocks
   // on I/O (it takes a mutex only long enough to queue). `batch` is moved in and its

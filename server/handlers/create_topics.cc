@@ -7,8 +7,10 @@
 
 #include "protocol/generated/create_topics_request.h"
 #include "protocol/generated/create_topics_response.h"
+#include "server/handlers/config_resources.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/storage_errors.h"
+#include "storage/topic_config.h"
 
 namespace weir::handlers {
 namespace {
@@ -57,6 +59,8 @@ std::optional<TopicResult> check_request(const Config& config, const CreateTopic
     if (!entry.value) return failure(topic.name, ErrorCode::invalid_config, fmt::format("config {} has a null value", entry.name));
     plan->configs[entry.name] = *entry.value;
   }
+  if (auto refused = storage::validate_topic_configs(&plan->configs))
+    return failure(topic.name, ErrorCode::invalid_config, refused->message);
   return std::nullopt;
 }
 
@@ -66,6 +70,16 @@ TopicResult created(const storage::TopicDescription& topic) {
   result.topic_id = topic.topic_id;
   result.num_partitions = topic.partition_count;
   result.replication_factor = 1;
+  // v5+ carry every config of the new topic, as DescribeConfigs would show it.
+  result.configs.emplace();
+  for (const auto& entry : configs::describe_topic(topic.configs)) {
+    CreateTopicsResponse::CreatableTopicConfigs config;
+    config.name = entry.name;
+    config.value = entry.value;
+    config.read_only = entry.read_only;
+    config.config_source = static_cast<std::int8_t>(entry.source);
+    result.configs->push_back(std::move(config));
+  }
   return result;
 }
 
@@ -79,6 +93,7 @@ TopicResult create_one(RequestContext& context, const CreateTopicsRequest::Creat
     storage::TopicDescription would_be;
     would_be.name = topic.name;
     would_be.partition_count = plan.partitions;
+    would_be.configs = plan.configs;
     return created(would_be);
   }
   storage::TopicDescription description;

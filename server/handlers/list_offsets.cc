@@ -51,6 +51,15 @@ OffsetAndTimestamp first_record_at_or_after(storage::Store& store, storage::Part
   return found;
 }
 
+// v0 answers with a list of offsets (Kafka's segment boundaries before the timestamp,
+// newest first, at most max_num_offsets). Weir has no segments: the list holds the one
+// offset v1+ would give, which is what clients read (the first entry).
+void fill_old_style_offsets(const ListOffsetsRequest::ListOffsetsPartition& wanted,
+                            ListOffsetsResponse::ListOffsetsPartitionResponse* result) {
+  if (result->error_code == 0 && result->offset >= 0 && wanted.max_num_offsets > 0)
+    result->old_style_offsets = {result->offset};
+}
+
 ListOffsetsResponse::ListOffsetsPartitionResponse lookup(storage::Store& store, const std::string& topic,
                                                           const ListOffsetsRequest::ListOffsetsPartition& wanted) {
   ListOffsetsResponse::ListOffsetsPartitionResponse result;
@@ -95,8 +104,10 @@ void list_offsets(RequestContext& context, ReplyCallback done) {
   for (const auto& topic : request.topics) {
     ListOffsetsResponse::ListOffsetsTopicResponse topic_out;
     topic_out.name = topic.name;
-    for (const auto& partition : topic.partitions)
+    for (const auto& partition : topic.partitions) {
       topic_out.partitions.push_back(lookup(context.services.store, topic.name, partition));
+      if (context.version() == 0) fill_old_style_offsets(partition, &topic_out.partitions.back());
+    }
     response.topics.push_back(std::move(topic_out));
   }
   done(encode_reply(context, response));

@@ -153,7 +153,10 @@ void append_partition(const std::shared_ptr<PendingProduce>& pending, const std:
     return;
   }
   PreparedBatch prepared;
-  const TopicProduceSettings settings = produce_settings_for(log->topic(), pending->context.services.config);
+  // The topic's current configs (AlterConfigs may have changed them since it was created).
+  const auto description = store.find_topic(topic);
+  const TopicProduceSettings settings =
+      produce_settings_for(description ? *description : log->topic(), pending->context.services.config);
   if (!prepare_batch(batch, settings, pending->context, data.index, &prepared, slot)) return;
   slot->index = data.index;
   ++pending->outstanding_appends;

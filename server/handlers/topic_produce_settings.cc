@@ -1,45 +1,44 @@
 #include "server/handlers/topic_produce_settings.h"
 
-#include <charconv>
+#include <map>
 #include <string>
+
+#include "storage/topic_config.h"
 
 namespace weir::handlers {
 namespace {
 
 using protocol::records::Compression;
 
-const std::string* find_config(const storage::TopicDescription& topic, const char* key) {
-  const auto found = topic.configs.find(key);
-  return found == topic.configs.end() ? nullptr : &found->second;
-}
-
-std::optional<std::int64_t> parse_non_negative(const std::string& text) {
-  std::int64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
-  return value;
+std::optional<Compression> codec_for(storage::CompressionType type) {
+  switch (type) {
+    case storage::CompressionType::producer: return std::nullopt;
+    case storage::CompressionType::uncompressed: return Compression::none;
+    case storage::CompressionType::gzip: return Compression::gzip;
+    case storage::CompressionType::snappy: return Compression::snappy;
+    case storage::CompressionType::lz4: return Compression::lz4;
+    case storage::CompressionType::zstd: return Compression::zstd;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
 TopicProduceSettings produce_settings_for(const storage::TopicDescription& topic, const Config& broker) {
+  // The broker-level default a topic without its own max.message.bytes falls back to.
+  const std::map<std::string, std::string> broker_defaults = {
+      {"max.message.bytes", std::to_string(broker.max_message_bytes)}};
+  storage::TopicConfig config;
+  if (storage::parse_topic_config(topic.configs, &config, broker_defaults)) {
+    // Overrides are validated when set; one that no longer parses must not stop produce.
+    config = storage::TopicConfig{};
+    storage::parse_topic_config({}, &config, broker_defaults);
+  }
   TopicProduceSettings settings;
-  settings.max_message_bytes = broker.max_message_bytes;
-  if (const std::string* value = find_config(topic, "compression.type")) {
-    if (*value == "uncompressed") settings.compression = Compression::none;
-    else if (*value == "gzip") settings.compression = Compression::gzip;
-    else if (*value == "snappy") settings.compression = Compression::snappy;
-    else if (*value == "lz4") settings.compression = Compression::lz4;
-    else if (*value == "zstd") settings.compression = Compression::zstd;
-  }
-  if (const std::string* value = find_config(topic, "max.message.bytes")) {
-    if (const auto bytes = parse_non_negative(*value)) settings.max_message_bytes = *bytes;
-  }
-  if (const std::string* value = find_config(topic, "message.timestamp.type"))
-    settings.log_append_time = *value == "LogAppendTime";
-  if (const std::string* value = find_config(topic, "segment.bytes")) {
-    if (const auto bytes = parse_non_negative(*value)) settings.segment_bytes = *bytes;
-  }
+  settings.compression = codec_for(config.compression_type);
+  settings.max_message_bytes = config.max_message_bytes;
+  settings.log_append_time = config.message_timestamp_type == storage::TimestampType::log_append_time;
+  settings.segment_bytes = config.segment_bytes;
   return settings;
 }
 

@@ -1,6 +1,5 @@
-// The topic configs Produce applies, read from a topic's stored config map with the
-// broker's defaults. Unknown or malformed stored values fall back to the default: configs
-// are validated when they are set (CreateTopics, AlterConfigs), not on every produce.
+// The topic configs Produce applies: a topic's overrides parsed by the topic config
+// registry (storage/topic_config.h), over the broker's defaults.
 #pragma once
 
 #include <cstdint>
