@@ -290,3 +290,19 @@ def test_log_append_time_is_stamped_on_append_and_returned(broker):
     for message in consumer_messages:
         kind, timestamp = message.timestamp()
         assert kind == confluent_kafka.TIMESTAMP_LOG_APPEND_TIME and timestamp == log_append_time
+
+
+def test_altered_topic_configs_apply_to_the_next_produce(broker):
+    from confluent_kafka.admin import ConfigResource
+    topic = unique_topic("altered-compression")
+    create_topic(broker.bootstrap, topic, {})
+    assert not produce(broker.bootstrap, topic, "none", count=10)
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic,
+                              set_config={"compression.type": "gzip", "max.message.bytes": "3000"})
+    for future in admin.alter_configs([resource], request_timeout=30).values():
+        future.result(timeout=30)
+    assert not produce(broker.bootstrap, topic, "none", count=10)
+    assert [a & 7 for a, _, _ in stored_batches(broker.bootstrap, topic)] == [0, 1]
+    with wire.Connection.to(broker.bootstrap) as connection:
+        assert produce_raw(connection, topic, wire.record_batch([(None, b"x" * 4000)]))[0] == MESSAGE_TOO_LARGE
