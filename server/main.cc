@@ -30,7 +30,10 @@ void print_help() {
       "  NODE_ID                 broker id in Metadata (default 1)\n"
       "  AUTO_CREATE_TOPICS      create unknown topics on Metadata requests (default true)\n"
       "  DEFAULT_PARTITIONS      partitions of auto-created topics (default 1)\n"
-      "  WEIR_LOG_LEVEL          debug, info, warn or error (default info)");
+      "  WEIR_LOG_LEVEL          debug, info, warn or error (default info)\n"
+      "  PRODUCER_ID_EXPIRATION_MS  idle idempotent producer state kept this long (default 86400000)\n"
+      "  MAX_MESSAGE_BYTES       largest batch without a topic max.message.bytes (default 1048588)\n"
+      "  VALIDATE_COMPRESSED_BATCHES  decompress and check compressed batches (default true)");
 }
 
 }  // namespace
