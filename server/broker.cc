@@ -28,6 +28,9 @@ void Broker::stop() {
   stopped_ = true;
   listener_.stop();
   threads_.stop();
+  // Reads in flight post their answers to the network threads' io_contexts: let them
+  // finish while those still exist.
+  store_.wait_for_reads();
   store_.set_append_listener({});
 }
 

@@ -48,6 +48,17 @@ struct Config {
   // (count and framing) before storing it, as Kafka does. Off, a compressed batch is
   // opened only when its topic's compression.type asks for another codec.
   bool validate_compressed_batches = true;
+  // DURABILITY: when the WAL is fsynced (docs/storage.md says what each survives).
+  // "acks": acks=all replies after the fsync, acks=1 after the write (process crash safe);
+  // "always": every write is fsynced before any reply (power-loss safe for every acks);
+  // "interval": no reply waits for an fsync; the WAL is fsynced every FLUSH_INTERVAL_MS.
+  std::string durability = "acks";
+  // FLUSH_INTERVAL_MS: with DURABILITY=interval, the longest time an acknowledged write
+  // stays unsynced (Kafka's flush.ms).
+  std::int64_t flush_interval_ms = 1000;
+  // TAIL_CACHE_BYTES: memory for the most recently written batches of every partition, so
+  // consumers that keep up are served without reading RocksDB; 0 turns it off.
+  std::int64_t tail_cache_bytes = 64 << 20;
 };
 
 // Builds the configuration from defaults and the environment. On a bad value returns

@@ -45,6 +45,7 @@ BROKER_SETTINGS = (
     "NETWORK_THREADS", "BACKPRESSURE_THRESHOLD", "NODE_ID", "AUTO_CREATE_TOPICS",
     "DEFAULT_PARTITIONS", "WEIR_LOG_LEVEL",
     "PRODUCER_ID_EXPIRATION_MS", "MAX_MESSAGE_BYTES", "VALIDATE_COMPRESSED_BATCHES",
+    "DURABILITY", "FLUSH_INTERVAL_MS", "TAIL_CACHE_BYTES",
 )
 
 
@@ -235,6 +236,18 @@ class Broker:
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "weir_timeout(seconds): watchdog for one test (default %d s)" % DEFAULT_TEST_TIMEOUT)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # A missing client (kcat, confluent_kafka, node...) skips its tests on a developer's
+    # machine; CI sets WEIR_REQUIRE_TEST_PEERS=1 so that a skip cannot pass for a success.
+    if os.environ.get("WEIR_REQUIRE_TEST_PEERS") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and reporter.stats.get("skipped"):
+        reporter.write_line("tests were skipped but WEIR_REQUIRE_TEST_PEERS=1 requires every peer",
+                            red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(hookwrapper=True)
