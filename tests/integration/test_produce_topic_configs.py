@@ -306,3 +306,14 @@ def test_altered_topic_configs_apply_to_the_next_produce(broker):
     assert [a & 7 for a, _, _ in stored_batches(broker.bootstrap, topic)] == [0, 1]
     with wire.Connection.to(broker.bootstrap) as connection:
         assert produce_raw(connection, topic, wire.record_batch([(None, b"x" * 4000)]))[0] == MESSAGE_TOO_LARGE
+
+
+def test_with_validation_off_compressed_batches_are_stored_unopened(broker_factory):
+    unchecked = broker_factory(VALIDATE_COMPRESSED_BATCHES="false")
+    topic = unique_topic("unvalidated")
+    payload = gzip.compress(records_payload([b"a", b"b"]))
+    with wire.Connection.to(unchecked.bootstrap) as connection:
+        wire.ensure_topic(connection, topic)
+        # The count disagrees with the payload: only opening the batch would show it.
+        assert produce_raw(connection, topic, compressed_batch(payload, 1, 3))[:2] == (0, 0)
+        assert wire.fetch_v4(connection, topic, 0, 0)["high_watermark"] == 3
