@@ -17,6 +17,8 @@ constexpr std::array served = {
     ApiEntry{3, 0, 12, handlers::metadata},         // Metadata
     ApiEntry{18, 0, 4, handlers::api_versions},     // ApiVersions
     ApiEntry{19, 0, 7, handlers::create_topics},    // CreateTopics
+    ApiEntry{20, 0, 6, handlers::delete_topics},    // DeleteTopics
+    ApiEntry{21, 0, 2, handlers::delete_records},   // DeleteRecords
     ApiEntry{22, 0, 5, handlers::init_producer_id}, // InitProducerId
     ApiEntry{32, 0, 4, handlers::describe_configs},           // DescribeConfigs
     ApiEntry{33, 0, 2, handlers::alter_configs},              // AlterConfigs
