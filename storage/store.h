@@ -140,6 +140,8 @@ class Store {
   std::int64_t approximate_partition_bytes(const PartitionLog* log) const;
   // The database directory (StoreOptions::path): Kafka's single log dir.
   const std::string& path() const { return options_.path; }
+  // StoreOptions::max_partitions_per_topic, for requests that only validate.
+  std::int32_t max_partitions_per_topic() const { return options_.max_partitions_per_topic; }
 
   // Appends one v2 record batch through the commit pipeline. Thread-safe; never blocks
   // on I/O (it takes a mutex only long enough to queue). `batch` is moved in and its

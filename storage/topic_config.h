@@ -20,10 +20,10 @@ namespace weir::storage {
 enum class ConfigType : std::int8_t {
   boolean = 1,
   string = 2,
-  int32 = 3,  // Kafka's INT
-  int64 = 5,  // Kafka's LONG
+  int32 = 3,    // Kafka's INT
+  int64 = 5,    // Kafka's LONG
   float64 = 6,  // Kafka's DOUBLE
-  list = 7,   // comma-separated
+  list = 7,     // comma-separated
 };
 
 // Whether Weir acts on a config or only stores and reports it (a single broker has no
@@ -59,7 +59,8 @@ const TopicConfigDefinition* find_topic_config(std::string_view name);
 // A refused config, in the words Kafka uses; the server sends it with INVALID_CONFIG.
 struct TopicConfigError {
   std::string key;
-  std::string message;  // e.g. "Invalid value abc for configuration retention.ms: Not a number of type LONG"
+  std::string message;  // e.g. "Invalid value abc for configuration retention.ms: Not a number of
+                        // type LONG"
 };
 
 // Checks one key and value. On success returns nullopt and, if `normalized` is given,
@@ -73,8 +74,8 @@ std::optional<TopicConfigError> validate_topic_configs(std::map<std::string, std
 // The values a topic runs with: its overrides over Kafka's defaults. Field defaults are
 // Kafka 3.x's; each field is named after its key.
 struct TopicConfig {
-  bool cleanup_policy_delete = true;   // cleanup.policy contains "delete"
-  bool cleanup_policy_compact = false; // cleanup.policy contains "compact"
+  bool cleanup_policy_delete = true;    // cleanup.policy contains "delete"
+  bool cleanup_policy_compact = false;  // cleanup.policy contains "compact"
   CompressionType compression_type = CompressionType::producer;
   std::int32_t compression_gzip_level = -1;
   std::int32_t compression_lz4_level = 9;
@@ -98,7 +99,7 @@ struct TopicConfig {
   std::int32_t min_insync_replicas = 1;
   bool preallocate = false;
   bool remote_storage_enable = false;
-  std::int64_t retention_bytes = -1;   // -1: no size limit
+  std::int64_t retention_bytes = -1;      // -1: no size limit
   std::int64_t retention_ms = 604800000;  // -1: no time limit
   std::int32_t segment_bytes = 1073741824;
   std::int32_t segment_index_bytes = 10485760;
@@ -111,9 +112,9 @@ struct TopicConfig {
 // values keyed by topic config name) and then to Kafka's defaults. Unknown keys are
 // ignored; a value that does not validate is an error (stored overrides were validated,
 // so this means a corrupt record or a bad broker default).
-std::optional<TopicConfigError> parse_topic_config(const std::map<std::string, std::string>& overrides,
-                                                   TopicConfig* config,
-                                                   const std::map<std::string, std::string>& defaults = {});
+std::optional<TopicConfigError> parse_topic_config(
+    const std::map<std::string, std::string>& overrides, TopicConfig* config,
+    const std::map<std::string, std::string>& defaults = {});
 
 // Kafka's names for the enum values ("producer", "CreateTime", ...).
 std::string_view to_string(CompressionType type);

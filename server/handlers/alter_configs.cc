@@ -16,24 +16,31 @@ using protocol::AlterConfigsRequest;
 using protocol::AlterConfigsResponse;
 using protocol::ErrorCode;
 
-configs::AlterOutcome alter_topic(RequestContext& context, const AlterConfigsRequest::AlterConfigsResource& resource,
+configs::AlterOutcome alter_topic(RequestContext& context,
+                                  const AlterConfigsRequest::AlterConfigsResource& resource,
                                   bool validate_only) {
   std::map<std::string, std::string> current;
-  if (auto refused = configs::load_topic_overrides(context.services.store, resource.resource_name, &current))
+  if (auto refused =
+          configs::load_topic_overrides(context.services.store, resource.resource_name, &current))
     return *refused;
   std::map<std::string, std::string> replacement;
   for (const auto& entry : resource.configs) {
-    if (!entry.value) return {ErrorCode::invalid_request, fmt::format("Null value not supported for : {}", entry.name)};
+    if (!entry.value)
+      return {ErrorCode::invalid_request,
+              fmt::format("Null value not supported for : {}", entry.name)};
     if (!replacement.emplace(entry.name, *entry.value).second)
-      return {ErrorCode::invalid_request, fmt::format("Error due to duplicate config keys: {}", entry.name)};
+      return {ErrorCode::invalid_request,
+              fmt::format("Error due to duplicate config keys: {}", entry.name)};
   }
-  return configs::store_topic_overrides(context.services.store, resource.resource_name, std::move(replacement),
-                                        validate_only);
+  return configs::store_topic_overrides(context.services.store, resource.resource_name,
+                                        std::move(replacement), validate_only);
 }
 
-configs::AlterOutcome alter(RequestContext& context, const AlterConfigsRequest::AlterConfigsResource& resource,
+configs::AlterOutcome alter(RequestContext& context,
+                            const AlterConfigsRequest::AlterConfigsResource& resource,
                             bool validate_only) {
-  if (resource.resource_type == configs::resource_topic) return alter_topic(context, resource, validate_only);
+  if (resource.resource_type == configs::resource_topic)
+    return alter_topic(context, resource, validate_only);
   if (resource.resource_type == configs::resource_broker) {
     std::vector<std::string> keys;
     for (const auto& entry : resource.configs) keys.push_back(entry.name);

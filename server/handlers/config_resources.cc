@@ -13,7 +13,8 @@ namespace {
 
 // Broker keys whose Kafka default differs from the topic default they stand behind
 // (hours rather than milliseconds), or is unset. Kafka lists only synonyms with a value.
-std::optional<std::string> broker_default(std::string_view broker_key, std::string_view topic_default) {
+std::optional<std::string> broker_default(std::string_view broker_key,
+                                          std::string_view topic_default) {
   static const std::map<std::string_view, std::optional<std::string>> differing = {
       {"log.retention.ms", std::nullopt},
       {"log.retention.minutes", std::nullopt},
@@ -65,12 +66,14 @@ std::vector<Entry> describe_topic(const std::map<std::string, std::string>& over
     auto override = overrides.find(entry.name);
     if (override != overrides.end()) {
       entry.value = override->second;
-      entry.synonyms.insert(entry.synonyms.begin(), {entry.name, override->second, ConfigSource::topic});
+      entry.synonyms.insert(entry.synonyms.begin(),
+                            {entry.name, override->second, ConfigSource::topic});
     } else {
       entry.value = std::string(definition.default_value);
     }
     // Kafka: the source of the most specific synonym, DEFAULT_CONFIG when there is none.
-    entry.source = entry.synonyms.empty() ? ConfigSource::default_config : entry.synonyms.front().source;
+    entry.source =
+        entry.synonyms.empty() ? ConfigSource::default_config : entry.synonyms.front().source;
     entries.push_back(std::move(entry));
   }
   return entries;
@@ -81,29 +84,38 @@ std::vector<Entry> describe_broker(const Config& config, const std::string& log_
   constexpr auto boolean = static_cast<std::int8_t>(storage::ConfigType::boolean);
   constexpr auto string = static_cast<std::int8_t>(storage::ConfigType::string);
   constexpr auto int32 = static_cast<std::int8_t>(storage::ConfigType::int32);
-  const std::string listener = fmt::format("PLAINTEXT://{}:{}", config.bind_address.host, config.bind_address.port);
-  const std::string advertised =
-      fmt::format("PLAINTEXT://{}:{}", config.advertised_address.host, config.advertised_address.port);
+  const std::string listener =
+      fmt::format("PLAINTEXT://{}:{}", config.bind_address.host, config.bind_address.port);
+  const std::string advertised = fmt::format("PLAINTEXT://{}:{}", config.advertised_address.host,
+                                             config.advertised_address.port);
 
   std::vector<Entry> entries;
-  entries.push_back(broker_entry("advertised.listeners", advertised, false, string,
-                                 "Listeners published to clients in Metadata (ADVERTISED_ADDRESS)."));
-  entries.push_back(broker_entry("auto.create.topics.enable", config.auto_create_topics ? "true" : "false",
-                                 config.auto_create_topics == defaults.auto_create_topics, boolean,
-                                 "Create a topic when Metadata asks for an unknown one (AUTO_CREATE_TOPICS)."));
-  entries.push_back(broker_entry("broker.id", std::to_string(config.node_id), config.node_id == defaults.node_id,
-                                 int32, "This broker's id (NODE_ID)."));
-  entries.push_back(broker_entry("listeners", listener, false, string, "Address the broker listens on (BIND_ADDRESS)."));
-  entries.push_back(broker_entry("log.dirs", log_dir, false, string, "Where the log is kept (STORAGE_PATH)."));
-  entries.push_back(broker_entry("node.id", std::to_string(config.node_id), config.node_id == defaults.node_id, int32,
+  entries.push_back(
+      broker_entry("advertised.listeners", advertised, false, string,
+                   "Listeners published to clients in Metadata (ADVERTISED_ADDRESS)."));
+  entries.push_back(
+      broker_entry("auto.create.topics.enable", config.auto_create_topics ? "true" : "false",
+                   config.auto_create_topics == defaults.auto_create_topics, boolean,
+                   "Create a topic when Metadata asks for an unknown one (AUTO_CREATE_TOPICS)."));
+  entries.push_back(broker_entry("broker.id", std::to_string(config.node_id),
+                                 config.node_id == defaults.node_id, int32,
                                  "This broker's id (NODE_ID)."));
-  entries.push_back(broker_entry("num.network.threads", std::to_string(config.network_threads),
-                                 config.network_threads == defaults.network_threads, int32,
-                                 "Threads running connections (NETWORK_THREADS, 0 = one per core)."));
+  entries.push_back(broker_entry("listeners", listener, false, string,
+                                 "Address the broker listens on (BIND_ADDRESS)."));
+  entries.push_back(
+      broker_entry("log.dirs", log_dir, false, string, "Where the log is kept (STORAGE_PATH)."));
+  entries.push_back(broker_entry("node.id", std::to_string(config.node_id),
+                                 config.node_id == defaults.node_id, int32,
+                                 "This broker's id (NODE_ID)."));
+  entries.push_back(
+      broker_entry("num.network.threads", std::to_string(config.network_threads),
+                   config.network_threads == defaults.network_threads, int32,
+                   "Threads running connections (NETWORK_THREADS, 0 = one per core)."));
   entries.push_back(broker_entry("num.partitions", std::to_string(config.default_partitions),
                                  config.default_partitions == defaults.default_partitions, int32,
                                  "Partitions of an auto-created topic (DEFAULT_PARTITIONS)."));
-  entries.push_back(broker_entry("socket.request.max.bytes", std::to_string(config.max_request_bytes),
+  entries.push_back(broker_entry("socket.request.max.bytes",
+                                 std::to_string(config.max_request_bytes),
                                  config.max_request_bytes == defaults.max_request_bytes, int32,
                                  "Largest request accepted (MAX_REQUEST_BYTES)."));
 
@@ -113,27 +125,33 @@ std::vector<Entry> describe_broker(const Config& config, const std::string& log_
   for (const auto& definition : storage::topic_config_definitions()) {
     for (const auto& synonym : broker_synonyms(definition)) {
       if (!listed.insert(synonym.name).second) continue;
-      entries.push_back(broker_entry(synonym.name, *synonym.value, true, static_cast<std::int8_t>(definition.type),
+      entries.push_back(broker_entry(synonym.name, *synonym.value, true,
+                                     static_cast<std::int8_t>(definition.type),
                                      std::string(definition.documentation)));
     }
   }
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.name < b.name; });
   return entries;
 }
 
-std::optional<AlterOutcome> load_topic_overrides(const storage::Store& store, const std::string& topic,
+std::optional<AlterOutcome> load_topic_overrides(const storage::Store& store,
+                                                 const std::string& topic,
                                                  std::map<std::string, std::string>* overrides) {
   if (!storage::valid_topic_name(topic))
-    return AlterOutcome{protocol::ErrorCode::invalid_topic_exception, fmt::format("'{}' is not a valid topic name", topic)};
+    return AlterOutcome{protocol::ErrorCode::invalid_topic_exception,
+                        fmt::format("'{}' is not a valid topic name", topic)};
   auto description = store.find_topic(topic);
   if (!description)
-    return AlterOutcome{protocol::ErrorCode::unknown_topic_or_partition, fmt::format("topic '{}' does not exist", topic)};
+    return AlterOutcome{protocol::ErrorCode::unknown_topic_or_partition,
+                        fmt::format("topic '{}' does not exist", topic)};
   *overrides = description->configs;
   return std::nullopt;
 }
 
 AlterOutcome store_topic_overrides(storage::Store& store, const std::string& topic,
-                                   std::map<std::string, std::string> overrides, bool validate_only) {
+                                   std::map<std::string, std::string> overrides,
+                                   bool validate_only) {
   if (auto refused = storage::validate_topic_configs(&overrides))
     return {protocol::ErrorCode::invalid_config, refused->message};
   if (validate_only) return {};
@@ -150,16 +168,20 @@ AlterOutcome refuse_broker_change(const Config& config, const std::string& broke
             fmt::format("broker {} is not this broker (id {})", broker, config.node_id)};
   std::string names;
   for (const auto& key : keys) names += (names.empty() ? "" : ", ") + key;
-  return {protocol::ErrorCode::invalid_request,
-          fmt::format("Weir's broker configs are static (set at start-up by environment or file) and cannot be "
-                      "updated dynamically: {}",
-                      names.empty() ? "(none named)" : names)};
+  return {
+      protocol::ErrorCode::invalid_request,
+      fmt::format(
+          "Weir's broker configs are static (set at start-up by environment or file) and cannot be "
+          "updated dynamically: {}",
+          names.empty() ? "(none named)" : names)};
 }
 
 AlterOutcome refuse_resource_type(std::int8_t resource_type) {
-  return {protocol::ErrorCode::invalid_request,
-          fmt::format("configs of resource type {} are not supported; only topic (2) configs can be altered",
-                      resource_type)};
+  return {
+      protocol::ErrorCode::invalid_request,
+      fmt::format(
+          "configs of resource type {} are not supported; only topic (2) configs can be altered",
+          resource_type)};
 }
 
 }  // namespace weir::handlers::configs

@@ -1,6 +1,6 @@
 // What DescribeConfigs, AlterConfigs, IncrementalAlterConfigs and CreateTopics (v5+)
 // report about a config resource: each entry with its value, source, type, synonyms and
-// documentation, built the way Apache Kafka's ConfigHelper builds them, so admin tools
+// documentation, built the way an Apache Kafka broker builds them, so admin tools
 // display the same thing they display for Kafka.
 #pragma once
 
@@ -23,11 +23,11 @@ inline constexpr std::int8_t resource_broker = 4;
 // Kafka's DescribeConfigsResponse.ConfigSource values.
 enum class ConfigSource : std::int8_t {
   unknown = 0,
-  topic = 1,                  // DYNAMIC_TOPIC_CONFIG: an override set on the topic
-  dynamic_broker = 2,         // DYNAMIC_BROKER_CONFIG
-  dynamic_default_broker = 3, // DYNAMIC_DEFAULT_BROKER_CONFIG
-  static_broker = 4,          // STATIC_BROKER_CONFIG: set in the broker's configuration
-  default_config = 5,         // DEFAULT_CONFIG: the built-in default
+  topic = 1,                   // DYNAMIC_TOPIC_CONFIG: an override set on the topic
+  dynamic_broker = 2,          // DYNAMIC_BROKER_CONFIG
+  dynamic_default_broker = 3,  // DYNAMIC_DEFAULT_BROKER_CONFIG
+  static_broker = 4,           // STATIC_BROKER_CONFIG: set in the broker's configuration
+  default_config = 5,          // DEFAULT_CONFIG: the built-in default
 };
 
 struct Synonym {
@@ -62,13 +62,15 @@ struct AlterOutcome {
 
 // Checks that the topic exists and names a valid topic; fills *overrides with its current
 // overrides. Returns the failure, or nullopt.
-std::optional<AlterOutcome> load_topic_overrides(const storage::Store& store, const std::string& topic,
+std::optional<AlterOutcome> load_topic_overrides(const storage::Store& store,
+                                                 const std::string& topic,
                                                  std::map<std::string, std::string>* overrides);
 
 // Validates the topic's complete new set of overrides (INVALID_CONFIG with Kafka's message
 // for an unknown key or a bad value) and, unless validate_only, stores it.
 AlterOutcome store_topic_overrides(storage::Store& store, const std::string& topic,
-                                   std::map<std::string, std::string> overrides, bool validate_only);
+                                   std::map<std::string, std::string> overrides,
+                                   bool validate_only);
 
 // Weir's broker configuration is static (set at start-up); Kafka answers a change of a
 // config it cannot update dynamically with INVALID_REQUEST, and so does Weir.

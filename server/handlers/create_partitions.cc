@@ -25,8 +25,8 @@ TopicResult failure(const std::string& name, ErrorCode error, std::string messag
   return result;
 }
 
-TopicResult grow(RequestContext& context, const CreatePartitionsRequest::CreatePartitionsTopic& wanted,
-                 bool validate_only) {
+TopicResult grow(RequestContext& context,
+                 const CreatePartitionsRequest::CreatePartitionsTopic& wanted, bool validate_only) {
   storage::Store& store = context.services.store;
   const std::int32_t node_id = context.services.config.node_id;
   auto topic = store.find_topic(wanted.name);
@@ -38,35 +38,39 @@ TopicResult grow(RequestContext& context, const CreatePartitionsRequest::CreateP
     return failure(wanted.name, ErrorCode::invalid_partitions,
                    fmt::format("Topic already has {} partitions.", topic->partition_count));
   if (wanted.count < topic->partition_count)
-    return failure(wanted.name, ErrorCode::invalid_partitions,
-                   fmt::format("Topic currently has {} partitions, which is higher than the requested {}.",
-                               topic->partition_count, wanted.count));
+    return failure(
+        wanted.name, ErrorCode::invalid_partitions,
+        fmt::format("Topic currently has {} partitions, which is higher than the requested {}.",
+                    topic->partition_count, wanted.count));
   if (wanted.assignments) {
     const auto added = static_cast<std::size_t>(wanted.count - topic->partition_count);
     if (wanted.assignments->size() != added)
-      return failure(wanted.name, ErrorCode::invalid_replica_assignment,
-                     fmt::format("Increasing the number of partitions by {} but {} assignments provided.", added,
-                                 wanted.assignments->size()));
+      return failure(
+          wanted.name, ErrorCode::invalid_replica_assignment,
+          fmt::format("Increasing the number of partitions by {} but {} assignments provided.",
+                      added, wanted.assignments->size()));
     for (const auto& assignment : *wanted.assignments)
       if (assignment.broker_ids != std::vector<std::int32_t>{node_id})
-        return failure(wanted.name, ErrorCode::invalid_replica_assignment,
-                       fmt::format("every new partition must be assigned to broker {} only", node_id));
+        return failure(
+            wanted.name, ErrorCode::invalid_replica_assignment,
+            fmt::format("every new partition must be assigned to broker {} only", node_id));
   }
   TopicResult result;
   result.name = wanted.name;
-  if (validate_only) {
-    // The same limit storage applies, checked without changing anything.
-    if (wanted.count > storage::StoreOptions{}.max_partitions_per_topic)
-      return failure(wanted.name, ErrorCode::invalid_partitions,
-                     fmt::format("at most {} partitions per topic", storage::StoreOptions{}.max_partitions_per_topic));
-    return result;
-  }
+  // Storage applies the same limit; checking it here names it, and covers validate_only.
+  if (wanted.count > store.max_partitions_per_topic())
+    return failure(
+        wanted.name, ErrorCode::invalid_partitions,
+        fmt::format("at most {} partitions per topic", store.max_partitions_per_topic()));
+  if (validate_only) return result;
   auto grown = store.create_partitions(wanted.name, wanted.count);
   if (grown == storage::StorageErrc::invalid_partitions)
-    return failure(wanted.name, ErrorCode::invalid_partitions,
-                   fmt::format("cannot grow topic '{}' to {} partitions", wanted.name, wanted.count));
+    return failure(
+        wanted.name, ErrorCode::invalid_partitions,
+        fmt::format("cannot grow topic '{}' to {} partitions", wanted.name, wanted.count));
   if (grown != storage::StorageErrc::ok)
-    return failure(wanted.name, to_error_code(grown), fmt::format("cannot grow topic '{}'", wanted.name));
+    return failure(wanted.name, to_error_code(grown),
+                   fmt::format("cannot grow topic '{}'", wanted.name));
   return result;
 }
 
@@ -81,7 +85,8 @@ void create_partitions(RequestContext& context, ReplyCallback done) {
   for (const auto& topic : request.topics) {
     // Kafka refuses every entry of a topic named more than once.
     if (named.count(topic.name) > 1) {
-      response.results.push_back(failure(topic.name, ErrorCode::invalid_request, "Duplicate topic in request."));
+      response.results.push_back(
+          failure(topic.name, ErrorCode::invalid_request, "Duplicate topic in request."));
       continue;
     }
     response.results.push_back(grow(context, topic, request.validate_only));

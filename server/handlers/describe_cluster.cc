@@ -9,10 +9,10 @@ namespace {
 
 // Kafka's AclOperation codes allowed on a cluster resource; with no authorizer every
 // operation is allowed.
-constexpr std::int32_t cluster_operations = (1 << 4) /* ALTER */ | (1 << 7) /* CREATE */ |
-                                            (1 << 8) /* DESCRIBE */ | (1 << 9) /* CLUSTER_ACTION */ |
-                                            (1 << 10) /* DESCRIBE_CONFIGS */ | (1 << 11) /* ALTER_CONFIGS */ |
-                                            (1 << 12) /* IDEMPOTENT_WRITE */;
+constexpr std::int32_t cluster_operations =
+    (1 << 4) /* ALTER */ | (1 << 7) /* CREATE */ | (1 << 8) /* DESCRIBE */ |
+    (1 << 9) /* CLUSTER_ACTION */ | (1 << 10) /* DESCRIBE_CONFIGS */ |
+    (1 << 11) /* ALTER_CONFIGS */ | (1 << 12) /* IDEMPOTENT_WRITE */;
 constexpr std::int8_t endpoint_brokers = 1;
 
 }  // namespace
@@ -37,7 +37,8 @@ void describe_cluster(RequestContext& context, ReplyCallback done) {
   broker.host = config.advertised_address.host;
   broker.port = config.advertised_address.port;
   response.brokers.push_back(std::move(broker));
-  if (request.include_cluster_authorized_operations) response.cluster_authorized_operations = cluster_operations;
+  if (request.include_cluster_authorized_operations)
+    response.cluster_authorized_operations = cluster_operations;
   done(encode_reply(context, response));
 }
 

@@ -18,8 +18,8 @@ using protocol::DescribeConfigsResponse;
 using protocol::ErrorCode;
 using Result = DescribeConfigsResponse::DescribeConfigsResult;
 
-Result resource_error(const DescribeConfigsRequest::DescribeConfigsResource& resource, ErrorCode error,
-                      std::string message) {
+Result resource_error(const DescribeConfigsRequest::DescribeConfigsResource& resource,
+                      ErrorCode error, std::string message) {
   Result result;
   result.resource_type = resource.resource_type;
   result.resource_name = resource.resource_name;
@@ -28,8 +28,8 @@ Result resource_error(const DescribeConfigsRequest::DescribeConfigsResource& res
   return result;
 }
 
-DescribeConfigsResponse::DescribeConfigsResourceResult to_wire(const configs::Entry& entry,
-                                                               const DescribeConfigsRequest& request) {
+DescribeConfigsResponse::DescribeConfigsResourceResult to_wire(
+    const configs::Entry& entry, const DescribeConfigsRequest& request) {
   DescribeConfigsResponse::DescribeConfigsResourceResult result;
   result.name = entry.name;
   result.value = entry.value;
@@ -37,7 +37,8 @@ DescribeConfigsResponse::DescribeConfigsResourceResult to_wire(const configs::En
   result.is_default = entry.source == configs::ConfigSource::default_config;
   result.config_source = static_cast<std::int8_t>(entry.source);
   result.config_type = entry.type;
-  result.documentation = request.include_documentation ? std::optional(entry.documentation) : std::nullopt;
+  result.documentation =
+      request.include_documentation ? std::optional(entry.documentation) : std::nullopt;
   if (request.include_synonyms) {
     for (const auto& synonym : entry.synonyms) {
       DescribeConfigsResponse::DescribeConfigsSynonym wire;
@@ -50,7 +51,8 @@ DescribeConfigsResponse::DescribeConfigsResourceResult to_wire(const configs::En
   return result;
 }
 
-Result describe(RequestContext& context, const DescribeConfigsRequest::DescribeConfigsResource& resource,
+Result describe(RequestContext& context,
+                const DescribeConfigsRequest::DescribeConfigsResource& resource,
                 const DescribeConfigsRequest& request) {
   const Config& config = context.services.config;
   std::vector<configs::Entry> entries;
@@ -68,15 +70,17 @@ Result describe(RequestContext& context, const DescribeConfigsRequest::DescribeC
     if (!resource.resource_name.empty()) {
       if (resource.resource_name != std::to_string(config.node_id))
         return resource_error(resource, ErrorCode::invalid_request,
-                              fmt::format("broker {} is not this broker (id {})", resource.resource_name,
-                                          config.node_id));
-      entries = configs::describe_broker(config, std::filesystem::absolute(context.services.store.path()).string());
+                              fmt::format("broker {} is not this broker (id {})",
+                                          resource.resource_name, config.node_id));
+      entries = configs::describe_broker(
+          config, std::filesystem::absolute(context.services.store.path()).string());
     }
   } else {
-    return resource_error(resource, ErrorCode::invalid_request,
-                          fmt::format("configs of resource type {} are not supported; only topics (2) and "
-                                      "brokers (4) have configs",
-                                      resource.resource_type));
+    return resource_error(
+        resource, ErrorCode::invalid_request,
+        fmt::format("configs of resource type {} are not supported; only topics (2) and "
+                    "brokers (4) have configs",
+                    resource.resource_type));
   }
 
   Result result;
@@ -97,7 +101,8 @@ void describe_configs(RequestContext& context, ReplyCallback done) {
   DescribeConfigsRequest request;
   if (!decode_request(context, &request)) return done(Reply::close_connection());
   DescribeConfigsResponse response;
-  for (const auto& resource : request.resources) response.results.push_back(describe(context, resource, request));
+  for (const auto& resource : request.resources)
+    response.results.push_back(describe(context, resource, request));
   done(encode_reply(context, response));
 }
 

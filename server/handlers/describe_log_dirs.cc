@@ -13,7 +13,8 @@ namespace {
 using protocol::DescribeLogDirsRequest;
 using protocol::DescribeLogDirsResponse;
 
-DescribeLogDirsResponse::DescribeLogDirsPartition describe_partition(storage::Store& store, const std::string& topic,
+DescribeLogDirsResponse::DescribeLogDirsPartition describe_partition(storage::Store& store,
+                                                                     const std::string& topic,
                                                                      std::int32_t index) {
   DescribeLogDirsResponse::DescribeLogDirsPartition partition;
   partition.partition_index = index;
@@ -21,9 +22,9 @@ DescribeLogDirsResponse::DescribeLogDirsPartition describe_partition(storage::St
   return partition;
 }
 
-DescribeLogDirsResponse::DescribeLogDirsTopic describe_topic(storage::Store& store,
-                                                             const storage::TopicDescription& topic,
-                                                             const std::vector<std::int32_t>* wanted) {
+DescribeLogDirsResponse::DescribeLogDirsTopic describe_topic(
+    storage::Store& store, const storage::TopicDescription& topic,
+    const std::vector<std::int32_t>* wanted) {
   DescribeLogDirsResponse::DescribeLogDirsTopic result;
   result.name = topic.name;
   if (wanted == nullptr) {
@@ -54,7 +55,8 @@ void describe_log_dirs(RequestContext& context, ReplyCallback done) {
     dir.usable_bytes = static_cast<std::int64_t>(space.available);
   }
   if (!request.topics) {
-    for (const auto& topic : store.list_topics()) dir.topics.push_back(describe_topic(store, topic, nullptr));
+    for (const auto& topic : store.list_topics())
+      dir.topics.push_back(describe_topic(store, topic, nullptr));
   } else {
     for (const auto& wanted : *request.topics) {
       auto topic = store.find_topic(wanted.topic);

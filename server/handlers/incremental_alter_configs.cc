@@ -28,10 +28,13 @@ std::vector<std::string> list_items(std::string_view text) {
   std::size_t start = 0;
   while (start <= text.size()) {
     auto comma = text.find(',', start);
-    auto item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    auto item = text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     auto first = item.find_first_not_of(" \t");
-    if (first != std::string_view::npos) item = item.substr(first, item.find_last_not_of(" \t") - first + 1);
-    else item = {};
+    if (first != std::string_view::npos)
+      item = item.substr(first, item.find_last_not_of(" \t") - first + 1);
+    else
+      item = {};
     if (!item.empty()) items.emplace_back(item);
     if (comma == std::string_view::npos) break;
     start = comma + 1;
@@ -46,10 +49,12 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 // Applies one operation to `overrides`; returns the refusal, or nullopt.
-std::optional<configs::AlterOutcome> apply(const Operation& operation, std::map<std::string, std::string>* overrides) {
+std::optional<configs::AlterOutcome> apply(const Operation& operation,
+                                           std::map<std::string, std::string>* overrides) {
   const auto* definition = storage::find_topic_config(operation.name);
   if (!definition)
-    return configs::AlterOutcome{ErrorCode::invalid_config, fmt::format("Unknown topic config name: {}", operation.name)};
+    return configs::AlterOutcome{ErrorCode::invalid_config,
+                                 fmt::format("Unknown topic config name: {}", operation.name)};
   if (operation.config_operation == op_delete) {
     overrides->erase(operation.name);
     return std::nullopt;
@@ -57,8 +62,8 @@ std::optional<configs::AlterOutcome> apply(const Operation& operation, std::map<
   if (operation.config_operation != op_set && operation.config_operation != op_append &&
       operation.config_operation != op_subtract)
     return configs::AlterOutcome{ErrorCode::invalid_request,
-                                 fmt::format("unknown config operation {} for {}", operation.config_operation,
-                                             operation.name)};
+                                 fmt::format("unknown config operation {} for {}",
+                                             operation.config_operation, operation.name)};
   if (!operation.value)
     return configs::AlterOutcome{ErrorCode::invalid_request,
                                  fmt::format("Null value not supported for : {}", operation.name)};
@@ -70,8 +75,10 @@ std::optional<configs::AlterOutcome> apply(const Operation& operation, std::map<
     return configs::AlterOutcome{
         ErrorCode::invalid_config,
         fmt::format("Config value {} is not allowed for config key: {}",
-                    operation.config_operation == op_append ? "append" : "subtract", operation.name)};
-  auto current = overrides->count(operation.name) ? overrides->at(operation.name) : std::string(definition->default_value);
+                    operation.config_operation == op_append ? "append" : "subtract",
+                    operation.name)};
+  auto current = overrides->count(operation.name) ? overrides->at(operation.name)
+                                                  : std::string(definition->default_value);
   auto items = list_items(current);
   for (const auto& item : list_items(*operation.value)) {
     auto found = std::find(items.begin(), items.end(), item);
@@ -82,25 +89,29 @@ std::optional<configs::AlterOutcome> apply(const Operation& operation, std::map<
   return std::nullopt;
 }
 
-configs::AlterOutcome alter_topic(RequestContext& context,
-                                  const IncrementalAlterConfigsRequest::AlterConfigsResource& resource,
-                                  bool validate_only) {
+configs::AlterOutcome alter_topic(
+    RequestContext& context, const IncrementalAlterConfigsRequest::AlterConfigsResource& resource,
+    bool validate_only) {
   std::map<std::string, std::string> overrides;
-  if (auto refused = configs::load_topic_overrides(context.services.store, resource.resource_name, &overrides))
+  if (auto refused =
+          configs::load_topic_overrides(context.services.store, resource.resource_name, &overrides))
     return *refused;
   std::set<std::string> seen;
   for (const auto& operation : resource.configs) {
     if (!seen.insert(operation.name).second)
-      return {ErrorCode::invalid_request, fmt::format("Error due to duplicate config keys: {}", operation.name)};
+      return {ErrorCode::invalid_request,
+              fmt::format("Error due to duplicate config keys: {}", operation.name)};
     if (auto refused = apply(operation, &overrides)) return *refused;
   }
-  return configs::store_topic_overrides(context.services.store, resource.resource_name, std::move(overrides),
-                                        validate_only);
+  return configs::store_topic_overrides(context.services.store, resource.resource_name,
+                                        std::move(overrides), validate_only);
 }
 
-configs::AlterOutcome alter(RequestContext& context, const IncrementalAlterConfigsRequest::AlterConfigsResource& resource,
+configs::AlterOutcome alter(RequestContext& context,
+                            const IncrementalAlterConfigsRequest::AlterConfigsResource& resource,
                             bool validate_only) {
-  if (resource.resource_type == configs::resource_topic) return alter_topic(context, resource, validate_only);
+  if (resource.resource_type == configs::resource_topic)
+    return alter_topic(context, resource, validate_only);
   if (resource.resource_type == configs::resource_broker) {
     std::vector<std::string> keys;
     for (const auto& entry : resource.configs) keys.push_back(entry.name);

@@ -342,6 +342,11 @@ def test_kafka_python_admin_describes_alters_and_grows(module_broker):
                                                                   configs={"retention.ms": None})])
         assert [(e[0], e[1]) for e in response.resources[0][4]] == [("retention.ms", "240000")]
 
+        (response,) = admin.describe_configs([KafkaConfigResource(ConfigResourceType.BROKER, "1")])
+        error_code, _, _, name, entries = response.resources[0]
+        assert (error_code, name) == (0, "1")
+        assert {entry[0]: entry[1] for entry in entries}["num.partitions"] == "1"
+
         admin.create_partitions({topic: KafkaNewPartitions(3)})
         assert len(admin.describe_topics([topic])[0]["partitions"]) == 3
     finally:

@@ -44,6 +44,9 @@ Bytes round_trip_body_for(std::int16_t api_key, BytesView body, std::int16_t ver
     case 3: return round_trip_body<MetadataRequest>(body, version);
     case 18: return round_trip_body<ApiVersionsRequest>(body, version);
     case 19: return round_trip_body<CreateTopicsRequest>(body, version);
+    case 32: return round_trip_body<DescribeConfigsRequest>(body, version);
+    case 33: return round_trip_body<AlterConfigsRequest>(body, version);
+    case 37: return round_trip_body<CreatePartitionsRequest>(body, version);
     default: FAIL("no round trip registered for api key " << api_key); return {};
   }
 }

@@ -3,10 +3,10 @@
 // router and real handlers (on a real Store in a temporary folder), and the answer
 // decodes at that version, with the semantics of that version (v0 "is_default", v0
 // ListOffsets' old-style offsets, ...).
-#include <catch2/catch.hpp>
-
 #include <asio.hpp>
+#include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -59,23 +59,23 @@ Bytes one_record_batch() {
   Bytes record_bytes = record.take();
 
   Writer after_crc;
-  after_crc.write_int16(0);                      // attributes
-  after_crc.write_int32(0);                      // last offset delta
-  after_crc.write_int64(1'700'000'000'000);      // base timestamp
-  after_crc.write_int64(1'700'000'000'000);      // max timestamp
-  after_crc.write_int64(-1);                     // producer id
-  after_crc.write_int16(-1);                     // producer epoch
-  after_crc.write_int32(-1);                     // base sequence
-  after_crc.write_int32(1);                      // record count
+  after_crc.write_int16(0);                  // attributes
+  after_crc.write_int32(0);                  // last offset delta
+  after_crc.write_int64(1'700'000'000'000);  // base timestamp
+  after_crc.write_int64(1'700'000'000'000);  // max timestamp
+  after_crc.write_int64(-1);                 // producer id
+  after_crc.write_int16(-1);                 // producer epoch
+  after_crc.write_int32(-1);                 // base sequence
+  after_crc.write_int32(1);                  // record count
   after_crc.write_varint(static_cast<std::int32_t>(record_bytes.size()));
   after_crc.write_raw(record_bytes);
   Bytes tail = after_crc.take();
 
   Writer batch;
-  batch.write_int64(0);                                             // base offset
+  batch.write_int64(0);                                                   // base offset
   batch.write_int32(static_cast<std::int32_t>(4 + 1 + 4 + tail.size()));  // batch length
-  batch.write_int32(0);                                             // partition leader epoch
-  batch.write_int8(2);                                              // magic
+  batch.write_int32(0);                                                   // partition leader epoch
+  batch.write_int8(2);                                                    // magic
   batch.write_uint32(records::crc32c(tail));
   batch.write_raw(tail);
   return batch.take();
@@ -114,7 +114,8 @@ class Broker {
     std::optional<Reply> reply;
     router_->route(frame, io_.get_executor(), [&](Reply answer) { reply = std::move(answer); });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!reply && std::chrono::steady_clock::now() < deadline) io_.run_one_for(std::chrono::milliseconds(20));
+    while (!reply && std::chrono::steady_clock::now() < deadline)
+      io_.run_one_for(std::chrono::milliseconds(20));
     REQUIRE(reply);
     REQUIRE(reply->kind == Reply::Kind::frame);
 
@@ -144,7 +145,8 @@ class Broker {
   std::unique_ptr<Router> router_;
   asio::io_context io_;
   // Keeps io_ from stopping between requests (it stops once it runs out of work).
-  asio::executor_work_guard<asio::io_context::executor_type> keep_running_ = asio::make_work_guard(io_);
+  asio::executor_work_guard<asio::io_context::executor_type> keep_running_ =
+      asio::make_work_guard(io_);
   std::int32_t correlation_id_ = 0;
   Bytes response_bytes_;  // views in the last decoded response point here
 };
@@ -171,9 +173,10 @@ TEST_CASE("the advertised ranges reach the versions Kafka 3.x and 4.x brokers ad
   };
   // Kafka 4.0 dropped Produce v0-2 and Fetch v0-3 (message formats 0 and 1, which Weir
   // does not store); every other minimum is Kafka 3.x's v0.
-  for (auto expected : {Expected{0, 3, 11}, Expected{1, 4, 17}, Expected{2, 0, 10}, Expected{3, 0, 12},
-                        Expected{18, 0, 4}, Expected{19, 0, 7}, Expected{32, 0, 4}, Expected{33, 0, 2},
-                        Expected{35, 0, 4}, Expected{37, 0, 3}, Expected{44, 0, 1}, Expected{60, 0, 1}}) {
+  for (auto expected :
+       {Expected{0, 3, 11}, Expected{1, 4, 17}, Expected{2, 0, 10}, Expected{3, 0, 12},
+        Expected{18, 0, 4}, Expected{19, 0, 7}, Expected{32, 0, 4}, Expected{33, 0, 2},
+        Expected{35, 0, 4}, Expected{37, 0, 3}, Expected{44, 0, 1}, Expected{60, 0, 1}}) {
     INFO("api key " << expected.api_key);
     const ApiEntry& entry = served(expected.api_key);
     CHECK(entry.min_version == expected.min_version);
@@ -192,7 +195,8 @@ TEST_CASE("every advertised ApiVersions version lists the admin APIs") {
     auto response = broker.call<ApiVersionsResponse>(request, version);
     CHECK(response.error_code == 0);
     bool has_describe_configs = false;
-    for (const auto& key : response.api_keys) has_describe_configs |= key.api_key == DescribeConfigsRequest::api_key;
+    for (const auto& key : response.api_keys)
+      has_describe_configs |= key.api_key == DescribeConfigsRequest::api_key;
     CHECK(has_describe_configs);
   }
 }
@@ -280,7 +284,8 @@ TEST_CASE("every advertised Produce, Fetch and ListOffsets version serves a reco
   }
 
   const ApiEntry& list_offsets = served(ListOffsetsRequest::api_key);
-  for (std::int16_t version = list_offsets.min_version; version <= list_offsets.max_version; ++version) {
+  for (std::int16_t version = list_offsets.min_version; version <= list_offsets.max_version;
+       ++version) {
     INFO("list offsets version " << version);
     ListOffsetsRequest request;
     request.replica_id = -1;
@@ -333,7 +338,8 @@ TEST_CASE("every advertised CreateTopics version creates topics and refuses inva
       REQUIRE(response.topics[0].configs);
       bool reported = false;
       for (const auto& config : *response.topics[0].configs)
-        reported |= config.name == "retention.ms" && config.value == "60000" && config.config_source == 1;
+        reported |=
+            config.name == "retention.ms" && config.value == "60000" && config.config_source == 1;
       CHECK(reported);
     }
     auto created = broker.store().find_topic(good.name);
@@ -363,8 +369,10 @@ TEST_CASE("every advertised DescribeConfigs version describes topic configs with
     const auto& result = response.results[0];
     CHECK(result.error_code == 0);
     REQUIRE(result.configs.size() == 2);
-    const auto& retention = result.configs[0].name == "retention.ms" ? result.configs[0] : result.configs[1];
-    const auto& segment = result.configs[0].name == "retention.ms" ? result.configs[1] : result.configs[0];
+    const auto& retention =
+        result.configs[0].name == "retention.ms" ? result.configs[0] : result.configs[1];
+    const auto& segment =
+        result.configs[0].name == "retention.ms" ? result.configs[1] : result.configs[0];
     CHECK(retention.value == "60000");
     CHECK(segment.value == "1073741824");
     if (version == 0) {
@@ -385,7 +393,8 @@ TEST_CASE("every advertised DescribeConfigs version describes topic configs with
   }
 }
 
-TEST_CASE("every advertised AlterConfigs and IncrementalAlterConfigs version alters and validates") {
+TEST_CASE(
+    "every advertised AlterConfigs and IncrementalAlterConfigs version alters and validates") {
   Broker broker;
   create_topic(broker, "altered", 1);
   const ApiEntry& alter = served(AlterConfigsRequest::api_key);
@@ -403,14 +412,16 @@ TEST_CASE("every advertised AlterConfigs and IncrementalAlterConfigs version alt
     auto response = broker.call<AlterConfigsResponse>(request, version);
     REQUIRE(response.responses.size() == 1);
     CHECK(response.responses[0].error_code == 0);
-    CHECK(broker.store().find_topic("altered")->configs.at("retention.bytes") == std::to_string(1000 + version));
+    CHECK(broker.store().find_topic("altered")->configs.at("retention.bytes") ==
+          std::to_string(1000 + version));
 
     request.resources[0].configs[0].value = "many";
     response = broker.call<AlterConfigsResponse>(request, version);
     CHECK(response.responses[0].error_code == invalid_config);
   }
   const ApiEntry& incremental = served(IncrementalAlterConfigsRequest::api_key);
-  for (std::int16_t version = incremental.min_version; version <= incremental.max_version; ++version) {
+  for (std::int16_t version = incremental.min_version; version <= incremental.max_version;
+       ++version) {
     INFO("incremental version " << version);
     IncrementalAlterConfigsRequest request;
     IncrementalAlterConfigsRequest::AlterConfigsResource resource;
@@ -481,4 +492,67 @@ TEST_CASE("every advertised DescribeCluster and DescribeLogDirs version describe
     CHECK(response.results[0].topics[0].partitions.size() == 3);
     if (version >= 4) CHECK(response.results[0].total_bytes > 0);
   }
+}
+
+namespace {
+
+Bytes read_fixture(const std::filesystem::path& path) {
+  Bytes bytes(std::filesystem::file_size(path));
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  REQUIRE(file != nullptr);
+  const std::size_t read = std::fread(bytes.data(), 1, bytes.size(), file);
+  std::fclose(file);
+  REQUIRE(read == bytes.size());
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("admin requests captured from real clients are answered without errors") {
+  // Frames recorded with tests/fixtures/capture_proxy.py from librdkafka (confluent-kafka),
+  // kafka-python and kafkajs: DescribeConfigs, AlterConfigs and CreatePartitions on topic
+  // "cap1" (growing it to 3, 4 or 5 partitions).
+  int captured = 0;
+  for (const auto& client : std::filesystem::directory_iterator(WEIR_FIXTURES_DIR "/requests")) {
+    for (const auto& file : std::filesystem::directory_iterator(client.path())) {
+      const std::string name = file.path().filename().string();
+      const auto api_key = static_cast<std::int16_t>(std::stoi(name.substr(0, name.find('_'))));
+      if (api_key != DescribeConfigsRequest::api_key && api_key != AlterConfigsRequest::api_key &&
+          api_key != CreatePartitionsRequest::api_key)
+        continue;
+      ++captured;
+      DYNAMIC_SECTION(client.path().filename().string() << "/" << name) {
+        Broker broker;
+        create_topic(broker, "cap1", 1);
+        Bytes frame = read_fixture(file.path());
+        ParsedRequest parsed;
+        REQUIRE(parse_request(frame, &parsed) == RequestParseError::none);
+        const std::int16_t version = parsed.header.request_api_version;
+        Reader body(parsed.body);
+        if (api_key == DescribeConfigsRequest::api_key) {
+          DescribeConfigsRequest request;
+          REQUIRE(request.decode(body, version));
+          auto response = broker.call<DescribeConfigsResponse>(request, version);
+          REQUIRE(response.results.size() == 1);
+          CHECK(response.results[0].error_code == 0);
+          CHECK(response.results[0].configs.size() > 30);
+        } else if (api_key == AlterConfigsRequest::api_key) {
+          AlterConfigsRequest request;
+          REQUIRE(request.decode(body, version));
+          auto response = broker.call<AlterConfigsResponse>(request, version);
+          REQUIRE(response.responses.size() == 1);
+          CHECK(response.responses[0].error_code == 0);
+          CHECK(broker.store().find_topic("cap1")->configs.count("retention.ms") == 1);
+        } else {
+          CreatePartitionsRequest request;
+          REQUIRE(request.decode(body, version));
+          auto response = broker.call<CreatePartitionsResponse>(request, version);
+          REQUIRE(response.results.size() == 1);
+          CHECK(response.results[0].error_code == 0);
+          CHECK(broker.store().find_topic("cap1")->partition_count >= 3);
+        }
+      }
+    }
+  }
+  CHECK(captured >= 9);
 }

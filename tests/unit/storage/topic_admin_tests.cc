@@ -8,12 +8,15 @@ using weir::storage::test::append_and_wait;
 using weir::storage::test::open_store;
 using weir::storage::test::TempDir;
 
-TEST_CASE("updated topic configs replace the overrides and survive a reopen", "[storage][topic-admin]") {
+TEST_CASE("updated topic configs replace the overrides and survive a reopen",
+          "[storage][topic-admin]") {
   TempDir dir;
   {
     auto store = open_store(dir.db());
-    REQUIRE(store->create_topic("configured", 1, {{"retention.ms", "1000"}}, nullptr) == StorageErrc::ok);
-    REQUIRE(store->update_topic_configs("configured", {{"cleanup.policy", "compact"}, {"max.message.bytes", "2048"}}) ==
+    REQUIRE(store->create_topic("configured", 1, {{"retention.ms", "1000"}}, nullptr) ==
+            StorageErrc::ok);
+    REQUIRE(store->update_topic_configs(
+                "configured", {{"cleanup.policy", "compact"}, {"max.message.bytes", "2048"}}) ==
             StorageErrc::ok);
     auto topic = store->find_topic("configured");
     REQUIRE(topic);
@@ -23,7 +26,8 @@ TEST_CASE("updated topic configs replace the overrides and survive a reopen", "[
   auto store = open_store(dir.db());
   auto topic = store->find_topic("configured");
   REQUIRE(topic);
-  CHECK(topic->configs == std::map<std::string, std::string>{{"cleanup.policy", "compact"}, {"max.message.bytes", "2048"}});
+  CHECK(topic->configs == std::map<std::string, std::string>{{"cleanup.policy", "compact"},
+                                                             {"max.message.bytes", "2048"}});
   auto config = store->topic_config("configured");
   REQUIRE(config);
   CHECK(config->cleanup_policy_compact);
@@ -31,19 +35,22 @@ TEST_CASE("updated topic configs replace the overrides and survive a reopen", "[
   CHECK(config->retention_ms == 604800000);
 }
 
-TEST_CASE("updating the configs of an unknown topic returns unknown_topic_or_partition", "[storage][topic-admin]") {
+TEST_CASE("updating the configs of an unknown topic returns unknown_topic_or_partition",
+          "[storage][topic-admin]") {
   TempDir dir;
   auto store = open_store(dir.db());
   CHECK(store->update_topic_configs("missing", {}) == StorageErrc::unknown_topic_or_partition);
   CHECK_FALSE(store->topic_config("missing"));
 }
 
-TEST_CASE("create_partitions grows a topic, keeps existing data and survives a reopen", "[storage][topic-admin]") {
+TEST_CASE("create_partitions grows a topic, keeps existing data and survives a reopen",
+          "[storage][topic-admin]") {
   TempDir dir;
   {
     auto store = open_store(dir.db());
     REQUIRE(store->create_topic("growing", 2, {}, nullptr) == StorageErrc::ok);
-    REQUIRE(append_and_wait(*store, store->partition("growing", 0), 4, 1000).error == StorageErrc::ok);
+    REQUIRE(append_and_wait(*store, store->partition("growing", 0), 4, 1000).error ==
+            StorageErrc::ok);
     CHECK(store->partition("growing", 2) == nullptr);
     REQUIRE(store->create_partitions("growing", 5) == StorageErrc::ok);
     CHECK(store->find_topic("growing")->partition_count == 5);
@@ -59,7 +66,8 @@ TEST_CASE("create_partitions grows a topic, keeps existing data and survives a r
   CHECK(store->partition("growing", 3)->high_watermark() == 0);
 }
 
-TEST_CASE("create_partitions refuses shrinking, the same count and too many", "[storage][topic-admin]") {
+TEST_CASE("create_partitions refuses shrinking, the same count and too many",
+          "[storage][topic-admin]") {
   TempDir dir;
   auto store = open_store(dir.db());
   REQUIRE(store->create_topic("fixed", 3, {}, nullptr) == StorageErrc::ok);
@@ -75,7 +83,8 @@ TEST_CASE("approximate partition bytes grow with appended data", "[storage][topi
   auto store = open_store(dir.db());
   REQUIRE(store->create_topic("sized", 2, {}, nullptr) == StorageErrc::ok);
   for (int i = 0; i < 20; ++i)
-    REQUIRE(append_and_wait(*store, store->partition("sized", 0), 0, 1000, 4096).error == StorageErrc::ok);
+    REQUIRE(append_and_wait(*store, store->partition("sized", 0), 0, 1000, 4096).error ==
+            StorageErrc::ok);
   CHECK(store->approximate_partition_bytes(store->partition("sized", 0)) > 40000);
   CHECK(store->approximate_partition_bytes(store->partition("sized", 1)) == 0);
   CHECK(store->path() == dir.db());

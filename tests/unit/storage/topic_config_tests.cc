@@ -1,15 +1,15 @@
-#include "storage/topic_config.h"
-
+#include <algorithm>
 #include <catch2/catch.hpp>
 
-#include <algorithm>
+#include "storage/topic_config.h"
 
 using namespace weir::storage;
 
 TEST_CASE("topic config definitions are sorted, unique and their defaults validate") {
   auto definitions = topic_config_definitions();
   REQUIRE(definitions.size() >= 30);
-  for (std::size_t i = 1; i < definitions.size(); ++i) CHECK(definitions[i - 1].name < definitions[i].name);
+  for (std::size_t i = 1; i < definitions.size(); ++i)
+    CHECK(definitions[i - 1].name < definitions[i].name);
   for (const auto& definition : definitions) {
     INFO(definition.name);
     CHECK_FALSE(validate_topic_config(definition.name, definition.default_value).has_value());
@@ -37,11 +37,13 @@ TEST_CASE("an unknown topic config key is refused with its name") {
 TEST_CASE("invalid topic config values are refused in Kafka's words") {
   auto not_a_number = validate_topic_config("retention.ms", "abc");
   REQUIRE(not_a_number);
-  CHECK(not_a_number->message == "Invalid value abc for configuration retention.ms: Not a number of type LONG");
+  CHECK(not_a_number->message ==
+        "Invalid value abc for configuration retention.ms: Not a number of type LONG");
 
   auto below_minimum = validate_topic_config("retention.ms", "-5");
   REQUIRE(below_minimum);
-  CHECK(below_minimum->message == "Invalid value -5 for configuration retention.ms: Value must be at least -1");
+  CHECK(below_minimum->message ==
+        "Invalid value -5 for configuration retention.ms: Value must be at least -1");
 
   auto not_an_int = validate_topic_config("max.message.bytes", "3000000000");
   REQUIRE(not_an_int);
@@ -49,7 +51,8 @@ TEST_CASE("invalid topic config values are refused in Kafka's words") {
 
   auto bad_choice = validate_topic_config("compression.type", "brotli");
   REQUIRE(bad_choice);
-  CHECK(bad_choice->message.find("String must be one of: uncompressed, zstd, lz4, snappy, gzip, producer") !=
+  CHECK(bad_choice->message.find(
+            "String must be one of: uncompressed, zstd, lz4, snappy, gzip, producer") !=
         std::string::npos);
 
   CHECK(validate_topic_config("cleanup.policy", "delete,shred"));
@@ -69,7 +72,8 @@ TEST_CASE("valid values are normalized before they are stored") {
   REQUIRE_FALSE(validate_topic_config("retention.ms", " 1000 ", &normalized));
   CHECK(normalized == "1000");
 
-  std::map<std::string, std::string> configs{{"retention.ms", " 60000"}, {"compression.type", "zstd "}};
+  std::map<std::string, std::string> configs{{"retention.ms", " 60000"},
+                                             {"compression.type", "zstd "}};
   REQUIRE_FALSE(validate_topic_configs(&configs));
   CHECK(configs["retention.ms"] == "60000");
   CHECK(configs["compression.type"] == "zstd");
@@ -88,7 +92,8 @@ TEST_CASE("a topic config is its overrides over broker defaults over Kafka's def
                                                {"compression.type", "lz4"},
                                                {"message.timestamp.type", "LogAppendTime"},
                                                {"max.message.bytes", "2048"}};
-  std::map<std::string, std::string> broker_defaults{{"retention.ms", "5000"}, {"retention.bytes", "123"}};
+  std::map<std::string, std::string> broker_defaults{{"retention.ms", "5000"},
+                                                     {"retention.bytes", "123"}};
   REQUIRE_FALSE(parse_topic_config(overrides, &config, broker_defaults));
   CHECK(config.retention_ms == 1000);
   CHECK(config.retention_bytes == 123);
