@@ -3,13 +3,25 @@
 #include "server/log.h"
 
 namespace weir {
+namespace {
+
+groups::CoordinatorOptions group_options(const Config& config) {
+  groups::CoordinatorOptions options;
+  options.min_session_timeout_ms = config.group_min_session_timeout_ms;
+  options.max_session_timeout_ms = config.group_max_session_timeout_ms;
+  options.initial_rebalance_delay_ms = config.group_initial_rebalance_delay_ms;
+  return options;
+}
+
+}  // namespace
 
 Broker::Broker(asio::io_context& accept_context, const Config& config, storage::Store& store)
     : config_(config),
       store_(store),
-      services_{config, store, fetch_waiters_},
+      services_{config, store, fetch_waiters_, groups_},
       router_(services_),
       threads_(config.network_threads),
+      groups_(group_options(config), store),
       listener_(accept_context, threads_, config.bind_address, router_,
                 ConnectionLimits{config.max_request_bytes, config.backpressure_threshold}) {}
 
@@ -17,6 +29,7 @@ Broker::~Broker() { stop(); }
 
 void Broker::start() {
   store_.set_append_listener([this] { fetch_waiters_.notify_appended(); });
+  groups_.start();
   threads_.start();
   listener_.start();
   log::info("listening on {}:{} advertised as {}:{}", config_.bind_address.host, listener_.port(),
@@ -27,6 +40,7 @@ void Broker::stop() {
   if (stopped_) return;
   stopped_ = true;
   listener_.stop();
+  groups_.stop();
   threads_.stop();
   store_.set_append_listener({});
 }

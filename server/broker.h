@@ -8,6 +8,7 @@
 
 #include "server/config.h"
 #include "server/dispatch/router.h"
+#include "server/groups/coordinator_thread.h"
 #include "server/handlers/fetch_waiters.h"
 #include "server/network/listener.h"
 #include "server/network/network_threads.h"
@@ -31,6 +32,9 @@ class Broker {
   BrokerServices services_;
   Router router_;
   NetworkThreads threads_;
+  // After threads_: destroyed first, so parked group replies (which hold connections)
+  // go before the network threads they belong to.
+  GroupCoordinatorThread groups_;
   Listener listener_;
   bool stopped_ = false;
 };

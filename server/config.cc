@@ -34,6 +34,32 @@ bool parse_bool(const std::string& text, bool* out) {
   return true;
 }
 
+// The consumer group settings (Kafka's group.* broker settings).
+bool load_group_settings(Config* config, std::string* error) {
+  struct Setting {
+    const char* name;
+    std::int32_t min;
+    std::int32_t* field;
+  };
+  const Setting settings[] = {
+      {"GROUP_MIN_SESSION_TIMEOUT_MS", 1, &config->group_min_session_timeout_ms},
+      {"GROUP_MAX_SESSION_TIMEOUT_MS", 1, &config->group_max_session_timeout_ms},
+      {"GROUP_INITIAL_REBALANCE_DELAY_MS", 0, &config->group_initial_rebalance_delay_ms},
+  };
+  for (const auto& setting : settings) {
+    auto value = environment(setting.name);
+    if (value && !parse_integer<std::int32_t>(*value, setting.min, INT32_MAX, setting.field)) {
+      *error = fmt::format("{}: '{}' is not an integer from {} to {}", setting.name, *value, setting.min, INT32_MAX);
+      return false;
+    }
+  }
+  if (config->group_min_session_timeout_ms > config->group_max_session_timeout_ms) {
+    *error = "GROUP_MIN_SESSION_TIMEOUT_MS: larger than GROUP_MAX_SESSION_TIMEOUT_MS";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool parse_host_port(const std::string& text, HostPort* out) {
@@ -104,6 +130,7 @@ bool load_config(Config* config, std::string* error) {
       return fail("WEIR_LOG_LEVEL", fmt::format("'{}' is not debug, info, warn or error", *value));
     config->log_level = *value;
   }
+  if (!load_group_settings(config, error)) return false;
   if (config->advertised_address.host.empty()) {
     config->advertised_address = config->bind_address;
     if (config->advertised_address.host == "0.0.0.0" || config->advertised_address.host == "::")

@@ -38,6 +38,13 @@ struct Config {
   std::int32_t default_partitions = 1;
   // WEIR_LOG_LEVEL: debug, info, warn or error.
   std::string log_level = "info";
+  // GROUP_MIN_SESSION_TIMEOUT_MS / GROUP_MAX_SESSION_TIMEOUT_MS: the session timeouts a
+  // consumer group member may ask for (Kafka's group.min/max.session.timeout.ms).
+  std::int32_t group_min_session_timeout_ms = 6000;
+  std::int32_t group_max_session_timeout_ms = 1800000;
+  // GROUP_INITIAL_REBALANCE_DELAY_MS: how long the first rebalance of an empty group waits
+  // for more members to arrive (Kafka's group.initial.rebalance.delay.ms).
+  std::int32_t group_initial_rebalance_delay_ms = 3000;
 };
 
 // Builds the configuration from defaults and the environment. On a bad value returns

@@ -18,6 +18,17 @@ constexpr std::array served = {
     ApiEntry{3, 0, 12, handlers::metadata},         // Metadata
     ApiEntry{18, 0, 4, handlers::api_versions},     // ApiVersions
     ApiEntry{19, 0, 7, handlers::create_topics},    // CreateTopics
+    ApiEntry{8, 0, 9, handlers::offset_commit},     // OffsetCommit
+    ApiEntry{9, 0, 9, handlers::offset_fetch},      // OffsetFetch
+    ApiEntry{10, 0, 6, handlers::find_coordinator}, // FindCoordinator
+    ApiEntry{11, 0, 9, handlers::join_group},       // JoinGroup
+    ApiEntry{12, 0, 4, handlers::heartbeat},        // Heartbeat
+    ApiEntry{13, 0, 5, handlers::leave_group},      // LeaveGroup
+    ApiEntry{14, 0, 5, handlers::sync_group},       // SyncGroup
+    ApiEntry{15, 0, 5, handlers::describe_groups},  // DescribeGroups
+    ApiEntry{16, 0, 5, handlers::list_groups},      // ListGroups
+    ApiEntry{42, 0, 2, handlers::delete_groups},    // DeleteGroups
+    ApiEntry{47, 0, 0, handlers::offset_delete},    // OffsetDelete
 };
 
 }  // namespace
