@@ -11,6 +11,7 @@
 #include "protocol/generated/sync_group_response.h"
 #include "server/handlers/coordinator_call.h"
 #include "server/handlers/handlers.h"
+#include "server/log.h"
 
 namespace weir::handlers {
 namespace {
@@ -61,7 +62,9 @@ void join_group(RequestContext& context, ReplyCallback done) {
   if (!decode_request(context, &request)) return done(Reply::close_connection());
   context.services.groups.post([context, join = to_join_request(context, request), done = std::move(done)](
                                    groups::Coordinator& coordinator, groups::TimePoint now) {
-    coordinator.join(join, now, [context, done](const groups::JoinResult& result) {
+    coordinator.join(join, now, [context, done, group_id = join.group_id](const groups::JoinResult& result) {
+      log::debug("JoinGroup {} member {}: error {} generation {} leader {} members {}", group_id, result.member_id,
+                 protocol::code(result.error), result.generation_id, result.leader, result.members.size());
       reply_from_coordinator(context, done, encode_reply(context, to_join_response(context.version(), result)));
     });
   });
@@ -81,7 +84,10 @@ void sync_group(RequestContext& context, ReplyCallback done) {
     sync.assignments.emplace_back(std::move(assignment.member_id), std::move(assignment.assignment));
   context.services.groups.post([context, sync = std::move(sync), done = std::move(done)](
                                    groups::Coordinator& coordinator, groups::TimePoint now) {
-    coordinator.sync(sync, now, [context, done](const groups::SyncResult& result) {
+    coordinator.sync(sync, now, [context, done, group_id = sync.group_id, member_id = sync.member_id,
+                                 generation = sync.generation_id](const groups::SyncResult& result) {
+      log::debug("SyncGroup {} member {} generation {}: error {} assignment {} bytes", group_id, member_id, generation,
+                 protocol::code(result.error), result.assignment.size());
       protocol::SyncGroupResponse response;
       response.error_code = protocol::code(result.error);
       response.protocol_type = result.protocol_type;
@@ -101,6 +107,9 @@ void heartbeat(RequestContext& context, ReplyCallback done) {
                                                                            groups::TimePoint now) {
     protocol::HeartbeatResponse response;
     response.error_code = protocol::code(coordinator.heartbeat(beat, now));
+    if (response.error_code != 0)
+      log::debug("Heartbeat {} member {} generation {}: error {}", beat.group_id, beat.member_id, beat.generation_id,
+                 response.error_code);
     return response;
   });
 }
@@ -116,6 +125,8 @@ void leave_group(RequestContext& context, ReplyCallback done) {
   answer_on_coordinator(context, std::move(done), [group_id = std::move(request.group_id), leaving = std::move(leaving),
                                                    batched](groups::Coordinator& coordinator, groups::TimePoint now) {
     groups::LeaveResult result = coordinator.leave(group_id, leaving, now);
+    for (std::size_t i = 0; i < result.members.size(); ++i)
+      log::debug("LeaveGroup {} member {}: error {}", group_id, leaving[i].member_id, protocol::code(result.members[i]));
     protocol::LeaveGroupResponse response;
     response.error_code = protocol::code(result.error);
     if (!batched) {

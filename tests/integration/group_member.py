@@ -13,7 +13,11 @@ then commits offset + 1 for each partition synchronously and appends the commits
 
 Flushed lines reach the kernel, so they survive a SIGKILL of this process. SIGTERM makes
 the member finish its batch, close the consumer (leaving the group) and exit 0.
+
+Environment (confluent only): GROUP_INSTANCE_ID makes the member static (KIP-345);
+ASSIGNMENT_STRATEGY sets partition.assignment.strategy (e.g. cooperative-sticky).
 """
+import os
 import signal
 import sys
 
@@ -37,16 +41,31 @@ class Log:
 
 def run_confluent(bootstrap, topic, group, log, session_ms):
     from confluent_kafka import Consumer, KafkaException, TopicPartition
-    consumer = Consumer({
+    settings = {
         "bootstrap.servers": bootstrap, "group.id": group, "client.id": "confluent-member",
         "enable.auto.commit": False, "auto.offset.reset": "earliest",
         "session.timeout.ms": session_ms, "heartbeat.interval.ms": 500,
-    })
+    }
+    if os.environ.get("GROUP_INSTANCE_ID"):
+        settings["group.instance.id"] = os.environ["GROUP_INSTANCE_ID"]
+    if os.environ.get("ASSIGNMENT_STRATEGY"):
+        settings["partition.assignment.strategy"] = os.environ["ASSIGNMENT_STRATEGY"]
+    consumer = Consumer(settings)
+    cooperative = settings.get("partition.assignment.strategy") == "cooperative-sticky"
+    owned = set()
 
+    # The client assigns after these callbacks; cooperative assignors hand out and take
+    # back increments, so the log shows what the member owns afterwards.
     def on_assign(consumer, partitions):
-        log.write(["A " + ",".join(str(p.partition) for p in partitions)])
+        if not cooperative:
+            owned.clear()
+        owned.update(p.partition for p in partitions)
+        log.write(["A " + ",".join(str(p) for p in sorted(owned))])
 
-    consumer.subscribe([topic], on_assign=on_assign)
+    def on_revoke(consumer, partitions):
+        owned.difference_update(p.partition for p in partitions)
+
+    consumer.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
     while not stopping:
         messages = consumer.consume(num_messages=1000, timeout=0.2)
         records = [m for m in messages if m.error() is None]

@@ -40,7 +40,7 @@ def create_topic(bootstrap, topic, partitions=PARTITIONS):
 class Member:
     """One member process and its log."""
 
-    def __init__(self, client, bootstrap, topic, group, log_path):
+    def __init__(self, client, bootstrap, topic, group, log_path, env=None):
         self.log_path = pathlib.Path(log_path)
         self.log_path.touch()
         if client == "kafkajs":
@@ -50,7 +50,8 @@ class Member:
         command += [bootstrap, topic, group, str(self.log_path), str(SESSION_TIMEOUT_MS)]
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                         stdout=open(self.log_path.with_suffix(".out"), "wb"),
-                                        stderr=subprocess.STDOUT)
+                                        stderr=subprocess.STDOUT,
+                                        env=dict(os.environ, **(env or {})))
 
     def lines(self):
         return self.log_path.read_text().splitlines()
@@ -102,9 +103,9 @@ class Group:
         self.produced = 0
         create_topic(broker.bootstrap, self.topic)
 
-    def start_member(self):
+    def start_member(self, **env):
         member = Member(self.client, self.broker.bootstrap, self.topic, self.group,
-                        self.tmp_path / f"member{len(self.members)}.log")
+                        self.tmp_path / f"member{len(self.members)}.log", env)
         self.members.append(member)
         return member
 
