@@ -42,6 +42,9 @@ void Broker::stop() {
   listener_.stop();
   groups_.stop();
   threads_.stop();
+  // Reads in flight post their answers to the network threads' io_contexts: let them
+  // finish while those still exist.
+  store_.wait_for_reads();
   store_.set_append_listener({});
 }
 

@@ -130,6 +130,19 @@ bool load_config(Config* config, std::string* error) {
       return fail("WEIR_LOG_LEVEL", fmt::format("'{}' is not debug, info, warn or error", *value));
     config->log_level = *value;
   }
+  if (auto value = environment("DURABILITY")) {
+    if (*value != "acks" && *value != "always" && *value != "interval")
+      return fail("DURABILITY", fmt::format("'{}' is not acks, always or interval", *value));
+    config->durability = *value;
+  }
+  if (auto value = environment("FLUSH_INTERVAL_MS")) {
+    if (!parse_integer<std::int64_t>(*value, 1, 86400000, &config->flush_interval_ms))
+      return fail("FLUSH_INTERVAL_MS", fmt::format("'{}' is not an integer from 1 to 86400000", *value));
+  }
+  if (auto value = environment("TAIL_CACHE_BYTES")) {
+    if (!parse_integer<std::int64_t>(*value, 0, std::int64_t{1} << 40, &config->tail_cache_bytes))
+      return fail("TAIL_CACHE_BYTES", fmt::format("'{}' is not an integer from 0 to 1099511627776", *value));
+  }
   if (!load_group_settings(config, error)) return false;
   if (config->advertised_address.host.empty()) {
     config->advertised_address = config->bind_address;

@@ -38,6 +38,17 @@ struct Config {
   std::int32_t default_partitions = 1;
   // WEIR_LOG_LEVEL: debug, info, warn or error.
   std::string log_level = "info";
+  // DURABILITY: when the WAL is fsynced (docs/storage.md says what each survives).
+  // "acks": acks=all replies after the fsync, acks=1 after the write (process crash safe);
+  // "always": every write is fsynced before any reply (power-loss safe for every acks);
+  // "interval": no reply waits for an fsync; the WAL is fsynced every FLUSH_INTERVAL_MS.
+  std::string durability = "acks";
+  // FLUSH_INTERVAL_MS: with DURABILITY=interval, the longest time an acknowledged write
+  // stays unsynced (Kafka's flush.ms).
+  std::int64_t flush_interval_ms = 1000;
+  // TAIL_CACHE_BYTES: memory for the most recently written batches of every partition, so
+  // consumers that keep up are served without reading RocksDB; 0 turns it off.
+  std::int64_t tail_cache_bytes = 64 << 20;
   // GROUP_MIN_SESSION_TIMEOUT_MS / GROUP_MAX_SESSION_TIMEOUT_MS: the session timeouts a
   // consumer group member may ask for (Kafka's group.min/max.session.timeout.ms).
   std::int32_t group_min_session_timeout_ms = 6000;

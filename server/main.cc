@@ -30,7 +30,10 @@ void print_help() {
       "  NODE_ID                 broker id in Metadata (default 1)\n"
       "  AUTO_CREATE_TOPICS      create unknown topics on Metadata requests (default true)\n"
       "  DEFAULT_PARTITIONS      partitions of auto-created topics (default 1)\n"
-      "  WEIR_LOG_LEVEL          debug, info, warn or error (default info)");
+      "  WEIR_LOG_LEVEL          debug, info, warn or error (default info)\n"
+      "  DURABILITY              acks, always or interval: when writes are fsynced (default acks)\n"
+      "  FLUSH_INTERVAL_MS       with DURABILITY=interval, most ms a write stays unsynced (default 1000)\n"
+      "  TAIL_CACHE_BYTES        memory for recently written batches served to fetches (default 67108864)");
 }
 
 }  // namespace
@@ -59,13 +62,19 @@ int main(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
   weir::storage::StoreOptions options;
   options.path = config.storage_path;
+  options.durability_policy = config.durability == "always"     ? weir::storage::DurabilityPolicy::always
+                              : config.durability == "interval" ? weir::storage::DurabilityPolicy::interval
+                                                                : weir::storage::DurabilityPolicy::per_acks;
+  options.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
+  options.tail_cache_bytes = static_cast<std::size_t>(config.tail_cache_bytes);
   auto store = weir::storage::Store::open(options, &error);
   if (!store) {
     weir::log::error("cannot open storage at {}: {}", config.storage_path, error);
     return exit_start_failure;
   }
-  weir::log::info("storage open at {} in {} ms", config.storage_path,
-                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+  weir::log::info("storage open at {} in {} ms (durability {})", config.storage_path,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+                  config.durability);
 
   asio::io_context accept_context(1);
   std::unique_ptr<weir::Broker> broker;
@@ -82,8 +91,10 @@ int main(int argc, char** argv) {
   signals.async_wait([&](const asio::error_code& wait_error, int signal_number) {
     if (wait_error) return;
     weir::log::info("signal {} received, shutting down", signal_number);
+    // Closing the acceptor aborts its pending accept, whose completion still holds a
+    // socket of a network thread's io_context. run() returns only once that completion
+    // has run, so the socket is gone before the broker destroys the network threads.
     broker->stop();
-    accept_context.stop();
   });
   accept_context.run();
   broker.reset();

@@ -20,8 +20,8 @@ std::int64_t wall_clock_ms() {
 }  // namespace
 
 CommitPipeline::CommitPipeline(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log,
-                               rocksdb::ColumnFamilyHandle* timeindex, std::size_t max_group_bytes)
-    : db_(db), log_(log), timeindex_(timeindex), max_group_bytes_(max_group_bytes) {
+                               rocksdb::ColumnFamilyHandle* timeindex, TailCache* tail_cache, Settings settings)
+    : db_(db), log_(log), timeindex_(timeindex), tail_cache_(tail_cache), settings_(settings) {
   queue_.reserve(initial_queue_capacity);
   touched_.reserve(initial_queue_capacity);
   writer_ = std::thread([this] { run(); });
@@ -73,6 +73,8 @@ CommitStats CommitPipeline::stats() const {
   stats.bytes = bytes_.load(std::memory_order_relaxed);
   stats.synced_groups = synced_groups_.load(std::memory_order_relaxed);
   stats.failed_groups = failed_groups_.load(std::memory_order_relaxed);
+  stats.interval_syncs = interval_syncs_.load(std::memory_order_relaxed);
+  stats.resumes = resumes_.load(std::memory_order_relaxed);
   return stats;
 }
 
@@ -81,7 +83,18 @@ void CommitPipeline::run() {
   draining.reserve(initial_queue_capacity);
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+    const auto has_work = [this] { return !queue_.empty() || stopping_; };
+    if (settings_.policy == DurabilityPolicy::interval && unsynced_writes_) {
+      // Idle with unsynced appends: sleep only until they are due for their fsync.
+      if (!wake_.wait_until(lock, last_sync_ + settings_.flush_interval, has_work)) {
+        lock.unlock();
+        sync_if_interval_elapsed();
+        lock.lock();
+        continue;
+      }
+    } else {
+      wake_.wait(lock, has_work);
+    }
     if (queue_.empty()) break;  // stopping, and everything queued has been committed
     queue_.swap(draining);
     lock.unlock();
@@ -93,14 +106,52 @@ void CommitPipeline::run() {
       do {
         bytes += draining[end].batch.size();
         ++end;
-      } while (end < draining.size() && bytes + draining[end].batch.size() <= max_group_bytes_);
+      } while (end < draining.size() && bytes + draining[end].batch.size() <= settings_.max_group_bytes);
       commit(std::span<Append>(draining.data() + begin, end - begin));
       begin = end;
     }
     draining.clear();  // frees the batches; keeps the capacity
+    if (settings_.policy == DurabilityPolicy::interval) sync_if_interval_elapsed();
     lock.lock();
   }
   stopped_ = true;
+}
+
+bool CommitPipeline::group_needs_sync(bool any_synced_append) const {
+  switch (settings_.policy) {
+    case DurabilityPolicy::per_acks: return any_synced_append;
+    case DurabilityPolicy::always: return true;
+    case DurabilityPolicy::interval: return false;
+  }
+  return true;
+}
+
+bool CommitPipeline::resume_if_needed() {
+  if (!needs_resume_) return true;
+  // After a failed WAL write RocksDB stops accepting writes until Resume(), which flushes
+  // the memtables to new files: it succeeds only once the disk can take them again. On
+  // ENOSPC RocksDB also retries by itself every 5 s (its SstFileManager) and answers Busy
+  // to a manual Resume meanwhile; either way writes come back within about 5 s of space.
+  const rocksdb::Status status = db_->Resume();
+  if (!status.ok()) return false;
+  needs_resume_ = false;
+  resumes_.fetch_add(1, std::memory_order_relaxed);
+  fmt::print(stderr, "weir storage: writes resumed after an earlier write failure\n");
+  return true;
+}
+
+void CommitPipeline::sync_if_interval_elapsed() {
+  if (!unsynced_writes_ || Clock::now() < last_sync_ + settings_.flush_interval) return;
+  const rocksdb::Status status = db_->SyncWAL();
+  if (!status.ok()) {
+    // Keep unsynced_writes_: the next interval tries again.
+    fmt::print(stderr, "weir storage: WAL fsync failed: {}\n", status.ToString());
+    last_sync_ = Clock::now();
+    return;
+  }
+  unsynced_writes_ = false;
+  last_sync_ = Clock::now();
+  interval_syncs_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void CommitPipeline::commit(std::span<Append> group) {
@@ -159,17 +210,28 @@ void CommitPipeline::commit(std::span<Append> group) {
     if (append.durability == Durability::synced) sync = true;
     group_bytes += append.batch.size();
   }
+  sync = group_needs_sync(sync);
 
   if (!write_failed && !touched_.empty()) {
-    rocksdb::WriteOptions options;
-    options.sync = sync;
-    const rocksdb::Status status = db_->Write(options, &write_batch_);
-    if (!status.ok()) {
-      fmt::print(stderr, "weir storage: group commit failed: {}\n", status.ToString());
+    if (!resume_if_needed()) {
       write_failed = true;
+    } else {
+      rocksdb::WriteOptions options;
+      options.sync = sync;
+      const rocksdb::Status status = db_->Write(options, &write_batch_);
+      if (!status.ok()) {
+        fmt::print(stderr, "weir storage: group commit failed: {}\n", status.ToString());
+        write_failed = true;
+        needs_resume_ = true;
+      } else if (sync) {
+        unsynced_writes_ = false;
+        last_sync_ = Clock::now();
+      } else {
+        unsynced_writes_ = true;
+      }
+      groups_.fetch_add(1, std::memory_order_relaxed);
+      if (sync) synced_groups_.fetch_add(1, std::memory_order_relaxed);
     }
-    groups_.fetch_add(1, std::memory_order_relaxed);
-    if (sync) synced_groups_.fetch_add(1, std::memory_order_relaxed);
   }
 
   const std::int64_t append_time_ms = wall_clock_ms();
@@ -180,7 +242,18 @@ void CommitPipeline::commit(std::span<Append> group) {
       log->max_timestamp_ = log->group_start_max_timestamp_;
     }
   } else {
+    // Into the cache before the high watermark moves, so a reader that sees the new
+    // watermark finds every batch below it either here or in RocksDB.
+    if (tail_cache_ != nullptr && tail_cache_->enabled()) {
+      for (Append& append : group) {
+        if (append.error != StorageErrc::ok) continue;
+        const std::int64_t next_offset = append.base_offset + append.last_offset_delta + 1;
+        tail_cache_->add(append.log->tail_, append.base_offset, next_offset,
+                         std::make_shared<const std::vector<std::byte>>(std::move(append.batch)));
+      }
+    }
     for (PartitionLog* log : touched_) log->high_watermark_.store(log->next_offset_, std::memory_order_release);
+    if (!touched_.empty()) commit_sequence_.fetch_add(1, std::memory_order_acq_rel);
     std::uint64_t committed = 0;
     for (const Append& append : group) committed += append.error == StorageErrc::ok ? 1 : 0;
     appends_.fetch_add(committed, std::memory_order_relaxed);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "storage/partition_log.h"
+#include "storage/tail_cache.h"
 #include "storage/types.h"
 
 namespace weir::storage {
@@ -22,10 +24,13 @@ namespace weir::storage {
 // Appends from any thread are queued; one writer thread drains everything queued (every
 // partition, every caller) and commits it as one group: it assigns contiguous offsets per
 // partition in queue order, patches each batch's base offset, writes a single WriteBatch
-// (fsyncing the WAL iff any append in the group asked for Durability::synced), publishes
-// the new high watermarks only once the write succeeded, then runs every completion. A
-// failed write completes the whole group with storage_error and rolls the partitions'
-// next offsets back, so the offsets stay contiguous.
+// (fsyncing the WAL as the DurabilityPolicy says: by default iff any append in the group
+// asked for Durability::synced), adds the batches to the tail cache, publishes the new
+// high watermarks only once the write succeeded, then runs every completion. A failed
+// write completes the whole group with storage_error and rolls the partitions' next
+// offsets back, so the offsets stay contiguous; RocksDB then refuses writes until it is
+// resumed, which the writer tries before each later group (so writes come back by
+// themselves once, say, disk space is freed).
 //
 // The queue and the writer's buffers are reused from group to group: after warm-up an
 // append allocates nothing beyond the batch and the callback its caller made.
@@ -33,8 +38,15 @@ class CommitPipeline {
  public:
   using Done = std::function<void(const AppendResult&)>;
 
+  struct Settings {
+    std::size_t max_group_bytes = 16 << 20;  // StoreOptions::max_group_bytes
+    DurabilityPolicy policy = DurabilityPolicy::per_acks;
+    std::chrono::milliseconds flush_interval{1000};  // DurabilityPolicy::interval only
+  };
+
+  // `tail_cache` may be null (no cache); it is written by the writer thread only.
   CommitPipeline(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log, rocksdb::ColumnFamilyHandle* timeindex,
-                 std::size_t max_group_bytes);
+                 TailCache* tail_cache, Settings settings);
   // Calls stop().
   ~CommitPipeline();
   CommitPipeline(const CommitPipeline&) = delete;
@@ -49,6 +61,8 @@ class CommitPipeline {
   void stop();
   void set_append_listener(std::function<void()> listener);
   CommitStats stats() const;
+  // Store::commit_sequence.
+  std::uint64_t commit_sequence() const { return commit_sequence_.load(std::memory_order_acquire); }
 
  private:
   struct Append {
@@ -62,13 +76,21 @@ class CommitPipeline {
     StorageErrc error = StorageErrc::ok;  // set by the writer for appends refused alone
   };
 
+  using Clock = std::chrono::steady_clock;
+
   void run();
   void commit(std::span<Append> group);
+  bool group_needs_sync(bool any_synced_append) const;
+  // Brings RocksDB back after a failed write (Resume); false while it still cannot write.
+  bool resume_if_needed();
+  // DurabilityPolicy::interval: fsyncs the WAL if written appends have waited long enough.
+  void sync_if_interval_elapsed();
 
   rocksdb::DB* const db_;
   rocksdb::ColumnFamilyHandle* const log_;
   rocksdb::ColumnFamilyHandle* const timeindex_;
-  const std::size_t max_group_bytes_;
+  TailCache* const tail_cache_;
+  const Settings settings_;
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -83,12 +105,18 @@ class CommitPipeline {
   rocksdb::WriteBatch write_batch_;
   std::vector<PartitionLog*> touched_;  // partitions in the current group
   std::uint64_t group_number_ = 0;
+  bool needs_resume_ = false;         // the last write failed; RocksDB may be read-only
+  bool unsynced_writes_ = false;      // written since the last WAL fsync
+  Clock::time_point last_sync_ = Clock::now();
 
   std::atomic<std::uint64_t> groups_{0};
   std::atomic<std::uint64_t> appends_{0};
   std::atomic<std::uint64_t> bytes_{0};
   std::atomic<std::uint64_t> synced_groups_{0};
   std::atomic<std::uint64_t> failed_groups_{0};
+  std::atomic<std::uint64_t> interval_syncs_{0};
+  std::atomic<std::uint64_t> resumes_{0};
+  std::atomic<std::uint64_t> commit_sequence_{0};
 
   std::thread writer_;  // last: starts after every member above is constructed
 };

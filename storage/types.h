@@ -40,6 +40,15 @@ enum class Durability {
   synced,   // acks=all: the WAL is fsynced; survives power loss
 };
 
+// When the WAL is fsynced, whatever each append asked for. docs/storage.md states what each
+// one survives.
+enum class DurabilityPolicy {
+  per_acks,  // fsync a group iff an append in it asked for Durability::synced (acks=all)
+  always,    // fsync every group: acks=1 and acks=0 batches survive power loss too
+  interval,  // never fsync for an append; fsync the WAL at most every flush interval while
+             // appends arrive (Kafka's flush.ms): acks=all survives a process crash only
+};
+
 struct AppendResult {
   StorageErrc error = StorageErrc::ok;
   std::int64_t base_offset = -1;         // offset given to the batch's first record
@@ -61,6 +70,8 @@ struct CommitStats {
   std::uint64_t bytes = 0;          // record batch bytes committed successfully
   std::uint64_t synced_groups = 0;  // writes that fsynced the WAL
   std::uint64_t failed_groups = 0;  // writes that failed (every waiter got storage_error)
+  std::uint64_t interval_syncs = 0;  // WAL fsyncs made by DurabilityPolicy::interval's timer
+  std::uint64_t resumes = 0;         // successful recoveries of RocksDB after a failed write
 };
 
 }  // namespace weir::storage

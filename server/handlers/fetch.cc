@@ -3,6 +3,9 @@
 // batch for the first partition with data so a consumer can make progress (Fetch v3+).
 // The response lists exactly the requested partitions in request order: the Java client
 // discards a full response that omits or adds any.
+// A pass is first tried from memory on the network thread (tail cache, or nothing new to
+// read); only when a partition needs RocksDB does the whole pass run on a storage reader
+// thread, with its answer posted back here.
 #include <chrono>
 
 #include "protocol/generated/fetch_request.h"
@@ -21,6 +24,18 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::int8_t read_committed = 1;
 
+// What one pass over the requested partitions gathered; owns the record bytes that the
+// response's views point into until the response is encoded.
+struct FetchPass {
+  FetchResponse response;
+  std::vector<std::vector<std::byte>> record_buffers;
+  std::int64_t bytes = 0;
+  bool saw_error = false;
+  // Store::commit_sequence() before the pass read anything: if it moved by the time the
+  // fetch parks, a commit may have slipped between the read and the park.
+  std::uint64_t commit_sequence = 0;
+};
+
 struct PendingFetch : std::enable_shared_from_this<PendingFetch> {
   RequestContext context;
   FetchRequest request;
@@ -28,6 +43,8 @@ struct PendingFetch : std::enable_shared_from_this<PendingFetch> {
   Clock::time_point deadline;
   asio::steady_timer timer;
   bool answered = false;
+  bool reading = false;          // a pass is running on a storage reader thread
+  bool retry_after_read = false;  // a wake-up or the deadline came during that pass
 
   PendingFetch(RequestContext context_in, FetchRequest request_in, ReplyCallback done_in)
       : context(std::move(context_in)),
@@ -37,15 +54,8 @@ struct PendingFetch : std::enable_shared_from_this<PendingFetch> {
         timer(context.executor) {}
 
   void attempt();
-};
-
-// What one pass over the requested partitions gathered; owns the record bytes that the
-// response's views point into until the response is encoded.
-struct FetchPass {
-  FetchResponse response;
-  std::vector<std::vector<std::byte>> record_buffers;
-  std::int64_t bytes = 0;
-  bool saw_error = false;
+  void read_in_storage();
+  void finish_pass(FetchPass pass);
 };
 
 std::optional<storage::TopicDescription> resolve_topic(const RequestContext& context,
@@ -54,8 +64,11 @@ std::optional<storage::TopicDescription> resolve_topic(const RequestContext& con
   return context.services.store.find_topic(topic.topic);
 }
 
-void read_partition(const RequestContext& context, const FetchRequest& request, const std::string& topic,
-                    const FetchRequest::FetchPartition& wanted, FetchPass& pass,
+enum class ReadFrom { memory_only, storage };
+
+// False when `from` is memory_only and this partition needs RocksDB.
+bool read_partition(const RequestContext& context, const FetchRequest& request, const std::string& topic,
+                    const FetchRequest::FetchPartition& wanted, ReadFrom from, FetchPass& pass,
                     FetchResponse::PartitionData& out) {
   out.partition_index = wanted.partition;
   out.records = protocol::BytesView{};
@@ -65,13 +78,20 @@ void read_partition(const RequestContext& context, const FetchRequest& request, 
   if (log == nullptr) {
     out.error_code = protocol::code(ErrorCode::unknown_topic_or_partition);
     pass.saw_error = true;
-    return;
+    return true;
   }
   const std::int64_t remaining = static_cast<std::int64_t>(request.max_bytes) - pass.bytes;
   const std::int64_t limit = std::min<std::int64_t>(wanted.partition_max_bytes, remaining);
   storage::ReadResult read;
   if (limit > 0 || pass.bytes == 0) {
-    read = store.read(log, wanted.fetch_offset, static_cast<std::int32_t>(std::max<std::int64_t>(limit, 1)));
+    const auto max_bytes = static_cast<std::int32_t>(std::max<std::int64_t>(limit, 1));
+    if (from == ReadFrom::storage) {
+      read = store.read(log, wanted.fetch_offset, max_bytes);
+    } else if (auto from_memory = store.read_from_memory(log, wanted.fetch_offset, max_bytes)) {
+      read = std::move(*from_memory);
+    } else {
+      return false;
+    }
   } else {
     read = storage::ReadResult{storage::StorageErrc::ok, log->high_watermark(), log->log_start_offset(), {}};
   }
@@ -81,17 +101,20 @@ void read_partition(const RequestContext& context, const FetchRequest& request, 
   out.log_start_offset = read.log_start_offset;
   if (read.error != storage::StorageErrc::ok) {
     pass.saw_error = true;
-    return;
+    return true;
   }
   // Only the first partition with data may exceed the limits (Kafka's progress rule).
-  if (pass.bytes > 0 && static_cast<std::int64_t>(read.records.size()) > limit) return;
+  if (pass.bytes > 0 && static_cast<std::int64_t>(read.records.size()) > limit) return true;
   pass.bytes += static_cast<std::int64_t>(read.records.size());
   pass.record_buffers.push_back(std::move(read.records));
   out.records = protocol::BytesView(pass.record_buffers.back());
+  return true;
 }
 
-FetchPass read_all(const RequestContext& context, const FetchRequest& request) {
-  FetchPass pass;
+// False when `from` is memory_only and some partition needs RocksDB; `pass` is then
+// incomplete and must be thrown away.
+bool read_all(const RequestContext& context, const FetchRequest& request, ReadFrom from, FetchPass& pass) {
+  pass.commit_sequence = context.services.store.commit_sequence();
   std::size_t total_partitions = 0;
   for (const auto& topic : request.topics) total_partitions += topic.partitions.size();
   pass.record_buffers.reserve(total_partitions);  // views must not move
@@ -108,19 +131,46 @@ FetchPass read_all(const RequestContext& context, const FetchRequest& request) {
                                                                           : ErrorCode::unknown_topic_or_partition);
         partition_out.records = protocol::BytesView{};
         pass.saw_error = true;
-      } else {
-        read_partition(context, request, topic->name, wanted, pass, partition_out);
+      } else if (!read_partition(context, request, topic->name, wanted, from, pass, partition_out)) {
+        return false;
       }
       topic_out.partitions.push_back(std::move(partition_out));
     }
     pass.response.responses.push_back(std::move(topic_out));
   }
-  return pass;
+  return true;
 }
 
 void PendingFetch::attempt() {
   if (answered) return;
-  FetchPass pass = read_all(context, request);
+  if (reading) {
+    retry_after_read = true;
+    return;
+  }
+  FetchPass pass;
+  if (read_all(context, request, ReadFrom::memory_only, pass)) return finish_pass(std::move(pass));
+  read_in_storage();
+}
+
+void PendingFetch::read_in_storage() {
+  reading = true;
+  auto self = shared_from_this();
+  context.services.store.submit_read([self] {
+    FetchPass pass;
+    read_all(self->context, self->request, ReadFrom::storage, pass);
+    asio::post(self->context.executor, [self, pass = std::move(pass)]() mutable {
+      self->reading = false;
+      self->finish_pass(std::move(pass));
+      if (self->retry_after_read) {
+        self->retry_after_read = false;
+        self->attempt();
+      }
+    });
+  });
+}
+
+void PendingFetch::finish_pass(FetchPass pass) {
+  if (answered) return;
   const bool satisfied = pass.bytes >= request.min_bytes || pass.saw_error || Clock::now() >= deadline;
   if (satisfied) {
     answered = true;
@@ -133,6 +183,7 @@ void PendingFetch::attempt() {
   context.services.fetch_waiters.park(context.executor, weak, [weak] {
     if (auto self = weak.lock()) self->attempt();
   });
+  if (context.services.store.commit_sequence() != pass.commit_sequence) attempt();
 }
 
 ErrorCode check_session(const FetchRequest& request) {

@@ -38,8 +38,9 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-std::unique_ptr<Store> open_store(const std::string& path) {
-  StoreOptions options;
+std::unique_ptr<Store> open_store(const std::string& path) { return open_store(path, StoreOptions()); }
+
+std::unique_ptr<Store> open_store(const std::string& path, StoreOptions options) {
   options.path = path;
   // Small buffers keep the tests light; behaviour does not depend on them.
   options.write_buffer_bytes = 1 << 20;

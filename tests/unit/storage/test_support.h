@@ -29,6 +29,8 @@ class TempDir {
 };
 
 std::unique_ptr<Store> open_store(const std::string& path);
+// The same small buffers as open_store(path), with the rest of `options` as given.
+std::unique_ptr<Store> open_store(const std::string& path, StoreOptions options);
 
 // A v2 batch: 61-byte header (batch length, magic 2, last offset delta, max timestamp
 // set; base offset filled with 0xff so the patch is visible) and `payload_bytes` of `fill`.
