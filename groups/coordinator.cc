@@ -91,7 +91,10 @@ void Coordinator::join(const JoinRequest& request, TimePoint now, JoinCallback d
   if (request.session_timeout_ms < options_.min_session_timeout_ms ||
       request.session_timeout_ms > options_.max_session_timeout_ms)
     return done(join_error(ErrorCode::invalid_session_timeout, request.member_id));
-  if (request.member_id.empty()) return join_new_member(get_or_create(request.group_id), request, now, std::move(done));
+  if (request.member_id.empty()) {
+    join_new_member(get_or_create(request.group_id), request, now, std::move(done));
+    return drop_if_unused(request.group_id);  // a refused first join leaves nothing behind
+  }
   Group* group = find(request.group_id);
   if (group == nullptr) return done(join_error(ErrorCode::unknown_member_id, request.member_id));
   join_known_member(*group, request, now, std::move(done));
@@ -572,6 +575,17 @@ ErrorCode Coordinator::delete_group(const std::string& group_id) {
 
 void Coordinator::erase_group(const std::string& group_id) { groups_.erase(group_id); }
 
+// Kafka's group expiration: an Empty group that holds no offsets and no pending member
+// ids is forgotten, so JoinGroups naming ever new group ids cannot grow memory forever.
+void Coordinator::drop_if_unused(const std::string& group_id) {
+  Group* group = find(group_id);
+  if (group == nullptr || group->state != GroupState::empty || !group->members.empty() ||
+      !group->pending_members.empty() || !group->offsets.empty())
+    return;
+  if (store_ != nullptr && store_->delete_group(group_id) != storage::StorageErrc::ok) return;
+  erase_group(group_id);
+}
+
 bool Coordinator::persist_membership(const Group& group) {
   if (store_ == nullptr) return true;
   return store_->put_group_membership(group.group_id, encode_membership(group)) == storage::StorageErrc::ok;
@@ -598,7 +612,12 @@ void Coordinator::expire_members(Group& group, TimePoint now) {
 }
 
 void Coordinator::advance_to(TimePoint now) {
-  for (auto& [id, group] : groups_) expire_members(group, now);
+  std::vector<std::string> emptied;
+  for (auto& [id, group] : groups_) {
+    expire_members(group, now);
+    if (group.state == GroupState::empty) emptied.push_back(id);
+  }
+  for (const auto& id : emptied) drop_if_unused(id);
 }
 
 std::optional<TimePoint> Coordinator::next_deadline() const {

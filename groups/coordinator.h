@@ -191,6 +191,7 @@ class Coordinator {
 
   bool persist_membership(const Group& group);
   void erase_group(const std::string& group_id);
+  void drop_if_unused(const std::string& group_id);
 
   CoordinatorOptions options_;
   storage::Store* store_;

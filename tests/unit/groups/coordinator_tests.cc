@@ -17,7 +17,7 @@ TEST_CASE_METHOD(Fixture, "a first join from v4 on gets MEMBER_ID_REQUIRED with 
 TEST_CASE_METHOD(Fixture, "a pending member id that is never used expires after the session timeout") {
   auto first = join(join_request(""));
   advance(session_ms);
-  CHECK(c().find_group("g")->pending_members.empty());
+  CHECK(c().find_group("g") == nullptr);  // nothing left in it: forgotten
   auto late = join(join_request((*first)->member_id));
   CHECK((*late)->error == ErrorCode::unknown_member_id);
 }
@@ -225,6 +225,23 @@ TEST_CASE_METHOD(Fixture, "the initial rebalance delay collects members that arr
   CHECK((*a_join)->generation_id == 1);
   CHECK((*b_join)->generation_id == 1);
   CHECK((*a_join)->members.size() == 2);
+}
+
+TEST_CASE_METHOD(Fixture, "an Empty group keeps its committed offsets, and one without any is forgotten") {
+  std::string id = stable_single_member();
+  c().commit_offsets(CommitRequest{"g", generation(), id, std::nullopt, {{"t", 0, 5, -1, "", 0}}}, now);
+  c().leave("g", {{id, std::nullopt}}, now);
+  advance(session_ms);
+  REQUIRE(c().find_group("g") != nullptr);
+  CHECK(state() == GroupState::empty);
+  c().delete_offsets("g", {{"t", 0}});
+  advance(session_ms);
+  CHECK(c().find_group("g") == nullptr);
+  JoinRequest refused = join_request("");
+  refused.group_id = "refused";
+  refused.protocol_type = "";
+  CHECK((*join(refused))->error == ErrorCode::inconsistent_group_protocol);
+  CHECK(c().find_group("refused") == nullptr);
 }
 
 TEST_CASE_METHOD(Fixture, "JoinGroup refuses bad session timeouts, empty group ids and inconsistent protocols") {
