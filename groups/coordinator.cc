@@ -620,6 +620,15 @@ void Coordinator::advance_to(TimePoint now) {
   for (const auto& id : emptied) drop_if_unused(id);
 }
 
+void Coordinator::answer_parked() {
+  for (auto& [group_id, group] : groups_) {
+    for (auto& [id, member] : group.members) {
+      if (auto parked = std::exchange(member.awaiting_join, nullptr)) parked(join_error(ErrorCode::not_coordinator, id));
+      if (auto parked = std::exchange(member.awaiting_sync, nullptr)) parked(sync_error(ErrorCode::not_coordinator));
+    }
+  }
+}
+
 std::optional<TimePoint> Coordinator::next_deadline() const {
   std::optional<TimePoint> earliest;
   auto consider = [&](TimePoint deadline) {

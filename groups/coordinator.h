@@ -162,6 +162,10 @@ class Coordinator {
   // The earliest pending deadline, if any.
   std::optional<TimePoint> next_deadline() const;
 
+  // Answers every parked JoinGroup and SyncGroup with NOT_COORDINATOR, as Kafka does when
+  // a coordinator unloads its groups: at shutdown, clients find the coordinator again.
+  void answer_parked();
+
   // Read-only view for tests and diagnostics; null if the group does not exist.
   const Group* find_group(const std::string& group_id) const;
 

@@ -1,12 +1,15 @@
 // weir: a Kafka-wire-protocol broker with its log in an embedded RocksDB.
 #include <asio.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
-#include <cstring>
-#include <string_view>
+#include <string>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include "server/broker.h"
-#include "server/config.h"
+#include "server/command_line.h"
+#include "server/config_loader.h"
 #include "server/log.h"
 #include "storage/store.h"
 
@@ -15,49 +18,63 @@ namespace {
 constexpr int exit_bad_configuration = 2;
 constexpr int exit_start_failure = 1;
 
-void print_help() {
-  std::puts(
-      "Usage: weir [--help]\n"
-      "\n"
-      "A Kafka-compatible broker storing its log in RocksDB. Settings come from the\n"
-      "environment:\n"
-      "  BIND_ADDRESS            host:port of the Kafka listener (default 0.0.0.0:9092)\n"
-      "  ADVERTISED_ADDRESS      host:port clients are told to connect to (default: bind address)\n"
-      "  STORAGE_PATH            data folder (default ./data)\n"
-      "  MAX_REQUEST_BYTES       largest request frame (default 104857600)\n"
-      "  NETWORK_THREADS         network threads, 0 = one per core (default 0)\n"
-      "  BACKPRESSURE_THRESHOLD  queued requests per connection before reading pauses (default 1000)\n"
-      "  NODE_ID                 broker id in Metadata (default 1)\n"
-      "  AUTO_CREATE_TOPICS      create unknown topics on Metadata requests (default true)\n"
-      "  DEFAULT_PARTITIONS      partitions of auto-created topics (default 1)\n"
-      "  WEIR_LOG_LEVEL          debug, info, warn or error (default info)\n"
-      "  DURABILITY              acks, always or interval: when writes are fsynced (default acks)\n"
-      "  FLUSH_INTERVAL_MS       with DURABILITY=interval, most ms a write stays unsynced (default 1000)\n"
-      "  TAIL_CACHE_BYTES        memory for recently written batches served to fetches (default 67108864)");
+// Written by the second-signal handler, which may only make async-signal-safe calls.
+std::string second_signal_line;
+
+extern "C" void exit_on_second_signal(int signal_number) {
+  [[maybe_unused]] auto written = ::write(STDERR_FILENO, second_signal_line.data(), second_signal_line.size());
+  ::_exit(128 + signal_number);
+}
+
+// After the first SIGTERM/SIGINT a second one ends the process at once, with exit
+// code 128 + signal number, skipping the wait for in-flight requests.
+void exit_at_once_on_next_signal() {
+  second_signal_line = weir::log::format_line(weir::log::current_format(), weir::log::Level::warn,
+                                              weir::log::current_timestamp(), "second signal: exiting at once", {});
+  second_signal_line += '\n';
+  struct sigaction action {};
+  action.sa_handler = exit_on_second_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+void apply_log_settings(const weir::Config& config) {
+  weir::log::Level level = weir::log::Level::info;
+  weir::log::parse_level(config.log_level, &level);
+  weir::log::set_level(level);
+  weir::log::set_format(config.log_format == weir::LogFormat::json ? weir::log::Format::json
+                                                                    : weir::log::Format::text);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view argument = argv[i];
-    if (argument == "--help" || argument == "-h") {
-      print_help();
-      return 0;
-    }
-    std::fprintf(stderr, "weir: unknown argument '%s' (see --help)\n", argv[i]);
+  weir::CommandLine command_line;
+  std::string error;
+  if (!weir::parse_command_line(argc, argv, &command_line, &error)) {
+    std::fprintf(stderr, "weir: %s (see --help)\n", error.c_str());
     return exit_bad_configuration;
   }
-
-  weir::Config config;
-  std::string error;
-  if (!weir::load_config(&config, &error)) {
+  if (command_line.help) {
+    std::fputs(weir::help_text().c_str(), stdout);
+    return 0;
+  }
+  if (command_line.print_config_reference) {
+    std::fputs(weir::config_reference_markdown().c_str(), stdout);
+    return 0;
+  }
+  weir::LoadedConfig loaded;
+  if (!weir::load_config(command_line.inputs, &loaded, &error)) {
     std::fprintf(stderr, "weir: invalid configuration: %s\n", error.c_str());
     return exit_bad_configuration;
   }
-  weir::log::Level level;
-  weir::log::parse_level(config.log_level, &level);
-  weir::log::set_level(level);
+  if (command_line.print_config) {
+    std::fputs(weir::effective_config_text(loaded).c_str(), stdout);
+    return 0;
+  }
+  const weir::Config& config = loaded.config;
+  apply_log_settings(config);
 
   const auto started = std::chrono::steady_clock::now();
   weir::storage::StoreOptions options;
@@ -67,38 +84,65 @@ int main(int argc, char** argv) {
                                                                 : weir::storage::DurabilityPolicy::per_acks;
   options.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
   options.tail_cache_bytes = static_cast<std::size_t>(config.tail_cache_bytes);
+  options.retention_check_interval_ms = config.retention_check_interval_ms;
   auto store = weir::storage::Store::open(options, &error);
   if (!store) {
-    weir::log::error("cannot open storage at {}: {}", config.storage_path, error);
+    weir::log::event(weir::log::Level::error, "cannot open storage", {{"path", config.storage_path}, {"error", error}});
     return exit_start_failure;
   }
-  weir::log::info("storage open at {} in {} ms (durability {})", config.storage_path,
-                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
-                  config.durability);
+  weir::log::event(weir::log::Level::info, "storage open",
+                   {{"path", config.storage_path},
+                    {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                 started)
+                               .count()},
+                    {"durability", config.durability}});
 
   asio::io_context accept_context(1);
   std::unique_ptr<weir::Broker> broker;
   try {
     broker = std::make_unique<weir::Broker>(accept_context, config, *store);
   } catch (const std::system_error& bind_error) {
-    weir::log::error("cannot listen on {}:{}: {}", config.bind_address.host, config.bind_address.port,
-                     bind_error.what());
+    weir::log::event(weir::log::Level::error, "cannot listen",
+                     {{"address", weir::config_values::format_host_port(config.bind_address)},
+                      {"error", bind_error.what()}});
     return exit_start_failure;
+  } catch (const std::runtime_error& tls_error) {
+    std::fprintf(stderr, "weir: invalid configuration: %s\n", tls_error.what());
+    return exit_bad_configuration;
   }
   broker->start();
+  // No-ops unless systemd started us with Type=notify.
+  sd_notify(0, "READY=1");
 
   asio::signal_set signals(accept_context, SIGTERM, SIGINT);
+  int stop_signal = 0;
   signals.async_wait([&](const asio::error_code& wait_error, int signal_number) {
     if (wait_error) return;
-    weir::log::info("signal {} received, shutting down", signal_number);
-    // Closing the acceptor aborts its pending accept, whose completion still holds a
-    // socket of a network thread's io_context. run() returns only once that completion
-    // has run, so the socket is gone before the broker destroys the network threads.
-    broker->stop();
+    stop_signal = signal_number;
+    accept_context.stop();
   });
   accept_context.run();
-  broker.reset();
+  signals.clear();
+  exit_at_once_on_next_signal();
+
+  // Graceful shutdown: answer what was read, then close connections, then storage
+  // (the Store destructor drains the commit pipeline, syncs the WAL and flushes the
+  // memtables, so the next start replays nothing).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.shutdown_timeout_secs);
+  weir::log::event(weir::log::Level::info, "shutting down",
+                   {{"signal", stop_signal}, {"timeout_secs", config.shutdown_timeout_secs}});
+  sd_notify(0, "STOPPING=1");
+  broker->begin_shutdown();
+  // Closing the acceptor aborted its pending accept, whose completion holds a socket of a
+  // network thread's io_context: run it now, before the network threads are destroyed.
+  accept_context.restart();
+  accept_context.poll();
+  std::size_t cut_off = broker->finish_shutdown(deadline);
+  // The store goes first: closing it completes appends still queued (from connections
+  // cut off at the timeout) by posting to their network threads' io_contexts, which
+  // must still exist, stopped, until the broker is destroyed.
   store.reset();
-  weir::log::info("stopped");
+  broker.reset();
+  weir::log::event(weir::log::Level::info, "stopped", {{"connections_cut_off", cut_off}});
   return 0;
 }

@@ -164,7 +164,7 @@ void CommitPipeline::commit(std::span<Append> group) {
 
   for (Append& append : group) {
     PartitionLog* log = append.log;
-    if (log == nullptr) {
+    if (log == nullptr || log->deleted()) {
       append.error = StorageErrc::unknown_topic_or_partition;
       continue;
     }

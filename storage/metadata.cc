@@ -75,6 +75,13 @@ std::string topic_key(std::string_view name) {
   return key;
 }
 
+std::string log_start_key(std::uint32_t topic_internal_id, std::uint32_t partition) {
+  std::string key(log_start_key_prefix);
+  append_u32(key, topic_internal_id);
+  append_u32(key, partition);
+  return key;
+}
+
 // version u8 ‖ internal_id u32 ‖ topic_id 16 bytes ‖ partition_count u32 ‖ config count u32
 // ‖ per config: key length u32 ‖ key ‖ value length u32 ‖ value. Integers big-endian.
 std::string encode_topic(const TopicDescription& topic) {

@@ -28,6 +28,9 @@ class PartitionLog {
   std::int64_t high_watermark() const { return high_watermark_.load(std::memory_order_acquire); }
   // The first offset still in the log.
   std::int64_t log_start_offset() const { return log_start_offset_.load(std::memory_order_acquire); }
+  // True once the topic has been deleted: appends and reads through this handle fail
+  // with unknown_topic_or_partition.
+  bool deleted() const { return deleted_.load(std::memory_order_acquire); }
 
  private:
   friend class Store;
@@ -45,6 +48,7 @@ class PartitionLog {
   // Recently committed batches (TailCache); filled by the writer before the high
   // watermark moves past them.
   std::shared_ptr<PartitionTail> tail_ = std::make_shared<PartitionTail>();
+  std::atomic<bool> deleted_{false};
 
   // Owned by the commit pipeline's writer thread (and by Store::open before it starts).
   std::int64_t next_offset_ = 0;

@@ -18,11 +18,6 @@
 
 namespace weir::storage {
 
-struct Store::Topic {
-  std::shared_ptr<const TopicDescription> description;
-  std::vector<std::unique_ptr<PartitionLog>> partitions;
-};
-
 namespace {
 
 bool has_prefix(const rocksdb::Slice& key, const std::array<char, keys::prefix_size>& prefix) {
@@ -65,10 +60,12 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* err
   store->pipeline_ = std::make_unique<CommitPipeline>(store->db_.get(), store->log_, store->timeindex_,
                                                       store->tail_cache_.get(), settings);
   store->readers_ = std::make_unique<ReaderPool>(options.reader_threads);
+  store->start_retention();
   return store;
 }
 
 Store::~Store() {
+  stop_retention();
   readers_.reset();
   if (pipeline_) pipeline_->stop();
   pipeline_.reset();
@@ -235,6 +232,20 @@ bool Store::recover_partitions(Topic& topic, std::string* error) {
       *error = "cannot recover " + topic.description->name + ": " + log_it->status().ToString();
       return false;
     }
+    // A deletion stores the log start offset it moved to: it may lie inside the first
+    // remaining batch, or at the high watermark of a partition it emptied.
+    std::string start_value;
+    const rocksdb::Status start_status =
+        db_->Get(rocksdb::ReadOptions(), meta_,
+                 metadata::log_start_key(topic.description->internal_id, static_cast<std::uint32_t>(index)), &start_value);
+    if (start_status.ok() && start_value.size() == 8) {
+      const auto stored_start = static_cast<std::int64_t>(keys::get_u64(start_value.data()));
+      log->log_start_offset_.store(std::max(log->log_start_offset_.load(), stored_start));
+      log->next_offset_ = std::max(log->next_offset_, stored_start);
+    } else if (!start_status.ok() && !start_status.IsNotFound()) {
+      *error = "cannot recover the log start offset of " + topic.description->name + ": " + start_status.ToString();
+      return false;
+    }
     log->high_watermark_.store(log->next_offset_);
 
     time_it->SeekForPrev(as_slice(keys::offset_key(prefix, last_key)));
@@ -304,6 +315,43 @@ StorageErrc Store::create_topic(std::string_view name, std::int32_t partitions,
   return StorageErrc::ok;
 }
 
+StorageErrc Store::delete_topic(std::string_view name) {
+  std::lock_guard create_lock(create_mutex_);
+  std::lock_guard deletion_lock(deletion_mutex_);
+  Topic* topic = nullptr;
+  {
+    std::shared_lock lock(topics_mutex_);
+    auto found = topics_by_name_.find(name);
+    if (found == topics_by_name_.end()) return StorageErrc::unknown_topic_or_partition;
+    topic = found->second.get();
+  }
+  const std::uint32_t id = topic->description->internal_id;
+  // Appends queued from here on fail. One that the writer took a moment before may still
+  // land after the range delete; it sits under an internal id no topic will use again.
+  for (auto& log : topic->partitions) log->deleted_.store(true, std::memory_order_release);
+
+  const auto first_key = keys::offset_key(keys::partition_prefix(id, 0), 0);
+  const auto next_topic_key = keys::offset_key(keys::partition_prefix(id + 1, 0), 0);
+  rocksdb::WriteBatch batch;
+  rocksdb::Status status = batch.Delete(meta_, metadata::topic_key(name));
+  if (status.ok()) status = batch.DeleteRange(meta_, metadata::log_start_key(id, 0), metadata::log_start_key(id + 1, 0));
+  if (status.ok()) status = batch.DeleteRange(log_, as_slice(first_key), as_slice(next_topic_key));
+  if (status.ok()) status = batch.DeleteRange(timeindex_, as_slice(first_key), as_slice(next_topic_key));
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  if (status.ok()) status = db_->Write(synced, &batch);
+  if (!status.ok()) {
+    for (auto& log : topic->partitions) log->deleted_.store(false, std::memory_order_release);
+    return StorageErrc::storage_error;
+  }
+  collision_names_.erase(collision_name(name));
+  std::unique_lock lock(topics_mutex_);
+  topics_by_id_.erase(topic->description->topic_id);
+  auto node = topics_by_name_.extract(topics_by_name_.find(name));
+  deleted_topics_.push_back(std::move(node.mapped()));
+  return StorageErrc::ok;
+}
+
 std::optional<TopicDescription> Store::find_topic(std::string_view name) const {
   std::shared_lock lock(topics_mutex_);
   auto found = topics_by_name_.find(name);
@@ -346,7 +394,7 @@ void Store::append(PartitionLog* log, std::vector<std::byte> batch, std::int32_t
 std::optional<ReadResult> Store::read_from_memory(PartitionLog* log, std::int64_t fetch_offset,
                                                   std::int32_t max_bytes) const {
   ReadResult result;
-  if (log == nullptr) {
+  if (log == nullptr || log->deleted()) {
     result.error = StorageErrc::unknown_topic_or_partition;
     return result;
   }

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -25,6 +26,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -32,6 +34,7 @@
 
 #include "storage/group_records.h"
 #include "storage/partition_log.h"
+#include "storage/retention.h"
 #include "storage/types.h"
 
 namespace rocksdb {
@@ -82,6 +85,10 @@ struct StoreOptions {
   // Compactions then move keys only: 512 MB appended in 16 KiB or 1 MiB batches made the
   // process write 2.0 bytes per byte instead of 3.0-3.1 (docs/benchmarks.md).
   std::size_t min_blob_bytes = 4096;
+  // How often the background retention check runs (Kafka's
+  // log.retention.check.interval.ms); 0 turns the background thread off, so only explicit
+  // enforce_retention calls delete.
+  std::int64_t retention_check_interval_ms = 300000;
 };
 
 // Thread-safe. Open with Store::open; destroy only after every caller has stopped.
@@ -169,6 +176,32 @@ class Store {
   // the call.
   std::uint64_t commit_sequence() const;
 
+  // Deletion. Every deletion is a RocksDB DeleteRange of whole batches plus the new log
+  // start offset, written together in one synced WriteBatch; the log start offset is
+  // recovered on open. The high watermark never moves back, and an emptied partition
+  // keeps it (new appends continue from it).
+
+  // Kafka's DeleteRecords: moves the log start offset up to `offset` (which may fall inside
+  // a batch: that batch stays, readers get it from the new start) and deletes every batch
+  // wholly below it. An offset at or below the log start offset changes nothing. Sets
+  // *low_watermark to the log start offset afterwards. Errors: unknown_topic_or_partition
+  // (null or deleted log), offset_out_of_range (offset < 0 or above the high watermark),
+  // storage_error. Blocking, thread-safe.
+  StorageErrc delete_records(PartitionLog* log, std::int64_t offset, std::int64_t* low_watermark);
+
+  // Deletes the topic, its metadata and all of its partitions' data. A topic created
+  // later with the same name gets a new topic id and a new internal id, so it starts
+  // empty. PartitionLog pointers already handed out stay valid until the Store closes;
+  // appends and reads through them fail with unknown_topic_or_partition. Errors:
+  // unknown_topic_or_partition, storage_error. Blocking, thread-safe.
+  StorageErrc delete_topic(std::string_view name);
+
+  // Applies every topic's retention.ms and retention.bytes (storage/retention.h) as of
+  // `now_ms`: deletes the oldest whole batches whose max timestamp is older than
+  // now_ms - retention.ms, and the oldest whole batches while what remains is still at
+  // least retention.bytes. The background thread calls it every
+  // StoreOptions::retention_check_interval_ms. Blocking, thread-safe.
+  void enforce_retention(std::int64_t now_ms);
   // Consumer groups (storage/group_records.cc). Blocking, thread-safe. Writes go through
   // the WAL without an fsync, like Durability::written: they survive a crash of this
   // process, not of the machine. Each call is one atomic WriteBatch.
@@ -182,7 +215,10 @@ class Store {
   StorageErrc load_groups(std::vector<StoredGroup>* groups) const;
 
  private:
-  struct Topic;
+  struct Topic {
+    std::shared_ptr<const TopicDescription> description;
+    std::vector<std::unique_ptr<PartitionLog>> partitions;
+  };
   // Transparent hash so lookups by string_view build no std::string.
   struct NameHash {
     using is_transparent = void;
@@ -216,6 +252,21 @@ class Store {
   std::mutex create_mutex_;
   std::uint32_t next_internal_id_ = 1;                // guarded by create_mutex_
   std::unordered_set<std::string> collision_names_;  // names with '.' as '_'; create_mutex_
+
+  // Deletion (storage/deletion.cc).
+  StorageErrc delete_below(PartitionLog* log, std::int64_t new_log_start_offset);  // holds deletion_mutex_
+  std::int64_t retention_start_offset(PartitionLog* log, const RetentionPolicy& policy, std::int64_t now_ms) const;
+  void start_retention();
+  void stop_retention();
+  void run_retention();
+  // Serialises every change of a log start offset, so each only moves forward.
+  std::mutex deletion_mutex_;
+  // Deleted topics, kept until close because callers may still hold their PartitionLogs.
+  std::vector<std::unique_ptr<Topic>> deleted_topics_;  // guarded by topics_mutex_
+  std::mutex retention_mutex_;
+  std::condition_variable retention_wake_;
+  bool retention_stopping_ = false;  // guarded by retention_mutex_
+  std::thread retention_thread_;
 };
 
 }  // namespace weir::storage

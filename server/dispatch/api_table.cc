@@ -18,6 +18,8 @@ constexpr std::array served = {
     ApiEntry{3, 0, 12, handlers::metadata},         // Metadata
     ApiEntry{18, 0, 4, handlers::api_versions},     // ApiVersions
     ApiEntry{19, 0, 7, handlers::create_topics},    // CreateTopics
+    ApiEntry{20, 0, 6, handlers::delete_topics},    // DeleteTopics
+    ApiEntry{21, 0, 2, handlers::delete_records},   // DeleteRecords
     ApiEntry{8, 0, 9, handlers::offset_commit},     // OffsetCommit
     ApiEntry{9, 0, 9, handlers::offset_fetch},      // OffsetFetch
     ApiEntry{10, 0, 6, handlers::find_coordinator}, // FindCoordinator

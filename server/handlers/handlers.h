@@ -11,6 +11,8 @@ void produce(RequestContext& context, ReplyCallback done);
 void fetch(RequestContext& context, ReplyCallback done);
 void list_offsets(RequestContext& context, ReplyCallback done);
 void create_topics(RequestContext& context, ReplyCallback done);
+void delete_topics(RequestContext& context, ReplyCallback done);
+void delete_records(RequestContext& context, ReplyCallback done);
 void find_coordinator(RequestContext& context, ReplyCallback done);
 void join_group(RequestContext& context, ReplyCallback done);
 void sync_group(RequestContext& context, ReplyCallback done);

@@ -65,6 +65,13 @@ def seeded(broker_factory):
     return Seeded(broker_factory(MAX_REQUEST_BYTES=MAX_REQUEST_BYTES))
 
 
+@pytest.fixture
+def seeded_without_rate_limit(broker_factory):
+    """Like `seeded`, for tests opening connections faster than CONNECTION_RATE_LIMIT
+    allows one address (admission itself is tested in test_admission.py)."""
+    return Seeded(broker_factory(MAX_REQUEST_BYTES=MAX_REQUEST_BYTES, CONNECTION_RATE_LIMIT=0))
+
+
 def assert_closed(connection, what):
     problem = connection.wait_closed(CLOSE_TIMEOUT)
     assert problem is None, f"after {what}: {problem}"
@@ -347,7 +354,8 @@ def test_fetch_long_poll_returns_early_when_a_record_arrives(seeded):
     seeded.assert_healthy(extra_records=[(b"late", b"arrival")])
 
 
-def test_many_idle_connections_do_not_block_new_ones(seeded):
+def test_many_idle_connections_do_not_block_new_ones(seeded_without_rate_limit):
+    seeded = seeded_without_rate_limit
     idle = []
     try:
         for _ in range(50):

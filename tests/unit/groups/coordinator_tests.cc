@@ -330,6 +330,15 @@ TEST_CASE_METHOD(Fixture, "DeleteGroups: NON_EMPTY_GROUP while members remain, t
   CHECK(c().delete_group("g") == ErrorCode::group_id_not_found);
 }
 
+TEST_CASE_METHOD(Fixture, "at shutdown parked joins and syncs are answered NOT_COORDINATOR") {
+  auto [a, b] = stable_two_members();
+  auto a_join = join(join_request(a, "changed"));
+  CHECK_FALSE(a_join->has_value());
+  c().answer_parked();
+  REQUIRE(a_join->has_value());
+  CHECK((*a_join)->error == ErrorCode::not_coordinator);
+}
+
 TEST_CASE_METHOD(Fixture, "the next deadline is the earliest session expiry, and none while members wait for answers") {
   CHECK_FALSE(c().next_deadline().has_value());
   stable_single_member();
