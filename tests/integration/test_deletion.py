@@ -22,6 +22,13 @@ RD_KAFKA_PRODUCER = 0
 RD_KAFKA_CONF_OK = 0
 
 
+@pytest.fixture
+def broker(broker_factory):
+    """Each Consumer below opens three connections (bootstrap, broker, group coordinator),
+    several per second from 127.0.0.1: no per-address connection rate limit here."""
+    return broker_factory(CONNECTION_RATE_LIMIT=0)
+
+
 class _TopicPartition(ctypes.Structure):
     _fields_ = [("topic", ctypes.c_char_p), ("partition", ctypes.c_int32), ("offset", ctypes.c_int64),
                 ("metadata", ctypes.c_void_p), ("metadata_size", ctypes.c_size_t),
