@@ -284,7 +284,7 @@ def test_a_deleted_topic_recreated_with_its_name_starts_empty(broker):
 
 
 def test_retention_ms_deletes_old_batches_of_a_topic_created_with_it(broker_factory):
-    broker = broker_factory(RETENTION_CHECK_INTERVAL_MS=100)
+    broker = broker_factory(RETENTION_CHECK_INTERVAL_MS=100, CONNECTION_RATE_LIMIT=0)
     limited = unique_topic("retention")
     unlimited = unique_topic("retention-default")
     create_topic(broker.bootstrap, limited, config={"retention.ms": "60000"})
