@@ -1,4 +1,4 @@
-// A coordinator driven by a clock the test moves by hand, and helpers that capture the
+// A coordinator driven by a clock the test moves by hand, and functions that capture the
 // JoinGroup/SyncGroup answers (which may come later, from another call).
 #pragma once
 
