@@ -21,21 +21,30 @@ std::unique_ptr<asio::ssl::context> tls_context_if_configured(const Config& conf
   return make_tls_context(config);
 }
 
+groups::CoordinatorOptions group_options(const Config& config) {
+  groups::CoordinatorOptions options;
+  options.min_session_timeout_ms = config.group_min_session_timeout_ms;
+  options.max_session_timeout_ms = config.group_max_session_timeout_ms;
+  options.initial_rebalance_delay_ms = config.group_initial_rebalance_delay_ms;
+  return options;
+}
+
 }  // namespace
 
 Broker::Broker(asio::io_context& accept_context, const Config& config, storage::Store& store)
     : config_(config),
       store_(store),
-      services_{config, store, fetch_waiters_},
+      services_{config, store, fetch_waiters_, groups_},
       router_(services_),
       tls_config_(config),
-      tls_services_{tls_config_, store, fetch_waiters_},
+      tls_services_{tls_config_, store, fetch_waiters_, groups_},
       tls_router_(tls_services_),
       network_counters_(std::make_shared<NetworkCounters>()),
       admission_(Admission::create(admission_settings(config), network_counters_)),
       request_memory_budget_(RequestMemoryBudget::create(config.request_buffer_budget_bytes)),
       tls_context_(tls_context_if_configured(config)),
       threads_(config.network_threads),
+      groups_(group_options(config), store),
       listener_(accept_context, threads_, config.bind_address, admission_, connection_services(router_), nullptr,
                 connections_) {
   if (tls_context_) {
@@ -62,6 +71,7 @@ ConnectionServices Broker::connection_services(RequestRouter& router) const {
 
 void Broker::start() {
   store_.set_append_listener([this] { fetch_waiters_.notify_appended(); });
+  groups_.start();
   threads_.start();
   listener_.start();
   log::event(log::Level::info, "listening",
@@ -83,6 +93,9 @@ void Broker::begin_shutdown() {
   // A long poll is in flight too: answer it now rather than let it hold up the drain
   // for its max_wait_ms.
   fetch_waiters_.answer_all_now();
+  // Parked JoinGroup/SyncGroup requests would hold their connections open until the
+  // timeout; answer them now, as Kafka does when a coordinator unloads its groups.
+  groups_.post([](groups::Coordinator& coordinator, groups::TimePoint) { coordinator.answer_parked(); });
   log::event(log::Level::info, "draining connections", {{"open_connections", connections_.size()}});
   connections_.post_to_each([](Connection& connection) { connection.drain(); });
 }
@@ -106,6 +119,7 @@ void Broker::stop() {
   stopped_ = true;
   listener_.stop();
   if (tls_listener_) tls_listener_->stop();
+  groups_.stop();
   threads_.stop();
   // Reads in flight post their answers to the network threads' io_contexts: let them
   // finish while those still exist.

@@ -11,6 +11,7 @@
 
 #include "server/config.h"
 #include "server/dispatch/router.h"
+#include "server/groups/coordinator_thread.h"
 #include "server/handlers/fetch_waiters.h"
 #include "server/network/admission.h"
 #include "server/network/connection_registry.h"
@@ -62,6 +63,9 @@ class Broker {
   std::unique_ptr<asio::ssl::context> tls_context_;
   NetworkThreads threads_;
   ConnectionRegistry connections_;
+  // After threads_: destroyed first, so parked group replies (which hold connections)
+  // go before the network threads they belong to.
+  GroupCoordinatorThread groups_;
   Listener listener_;
   std::unique_ptr<Listener> tls_listener_;
   bool stopped_ = false;

@@ -156,6 +156,17 @@ struct Config {
   // (count and framing) before storing it, as Kafka does. Off, a compressed batch is
   // opened only when its topic's compression.type asks for another codec.
   bool validate_compressed_batches = true;
+
+  // ---- Consumer groups ----
+  // GROUP_MIN_SESSION_TIMEOUT_MS: the shortest session timeout a group member may ask
+  // for (Kafka's group.min.session.timeout.ms).
+  std::int32_t group_min_session_timeout_ms = 6000;
+  // GROUP_MAX_SESSION_TIMEOUT_MS: the longest session timeout a group member may ask for
+  // (Kafka's group.max.session.timeout.ms).
+  std::int32_t group_max_session_timeout_ms = 1800000;
+  // GROUP_INITIAL_REBALANCE_DELAY_MS: how long the first rebalance of an empty group waits
+  // for more members to arrive (Kafka's group.initial.rebalance.delay.ms).
+  std::int32_t group_initial_rebalance_delay_ms = 3000;
 };
 
 // Builds the configuration from defaults and the environment. On a bad value returns

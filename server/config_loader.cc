@@ -142,6 +142,8 @@ bool check_consistency(Config& config, std::string* error) {
     if (!config.tls_ca_path.empty())
       if (auto rejection = check_readable(config.tls_ca_path)) return fail("TLS_CA_PATH", *rejection);
   }
+  if (config.group_min_session_timeout_ms > config.group_max_session_timeout_ms)
+    return fail("GROUP_MIN_SESSION_TIMEOUT_MS", "is larger than GROUP_MAX_SESSION_TIMEOUT_MS");
   if (config.advertised_address.host.empty()) {
     config.advertised_address = config.bind_address;
     if (config.advertised_address.host == "0.0.0.0" || config.advertised_address.host == "::")

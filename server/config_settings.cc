@@ -233,6 +233,18 @@ std::vector<Setting> build_settings() {
                                   &Config::validate_compressed_batches,
                                   "decompress every compressed batch and check its records before storing it, "
                                   "as Kafka does"));
+  settings.push_back(integer_setting("GROUP_MIN_SESSION_TIMEOUT_MS", "group_min_session_timeout_ms",
+                                     &Config::group_min_session_timeout_ms, 1, INT32_MAX, "1..2147483647",
+                                     "shortest session timeout a group member may ask for (Kafka's "
+                                     "group.min.session.timeout.ms)"));
+  settings.push_back(integer_setting("GROUP_MAX_SESSION_TIMEOUT_MS", "group_max_session_timeout_ms",
+                                     &Config::group_max_session_timeout_ms, 1, INT32_MAX, "1..2147483647",
+                                     "longest session timeout a group member may ask for (Kafka's "
+                                     "group.max.session.timeout.ms)"));
+  settings.push_back(integer_setting("GROUP_INITIAL_REBALANCE_DELAY_MS", "group_initial_rebalance_delay_ms",
+                                     &Config::group_initial_rebalance_delay_ms, 0, INT32_MAX, "0..2147483647",
+                                     "how long the first rebalance of an empty group waits for more members "
+                                     "(Kafka's group.initial.rebalance.delay.ms)"));
   return settings;
 }
 

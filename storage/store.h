@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/group_records.h"
 #include "storage/partition_log.h"
 #include "storage/retention.h"
 #include "storage/topic_config.h"
@@ -231,6 +232,17 @@ class Store {
   // least retention.bytes. The background thread calls it every
   // StoreOptions::retention_check_interval_ms. Blocking, thread-safe.
   void enforce_retention(std::int64_t now_ms);
+  // Consumer groups (storage/group_records.cc). Blocking, thread-safe. Writes go through
+  // the WAL without an fsync, like Durability::written: they survive a crash of this
+  // process, not of the machine. Each call is one atomic WriteBatch.
+  StorageErrc put_group_membership(std::string_view group_id, std::string_view membership);
+  StorageErrc put_committed_offsets(std::string_view group_id, const std::vector<CommittedOffset>& offsets);
+  StorageErrc delete_committed_offsets(std::string_view group_id,
+                                       const std::vector<TopicPartitionName>& partitions);
+  // Removes the group's membership record and every committed offset.
+  StorageErrc delete_group(std::string_view group_id);
+  // Every stored group (in key order); a record that does not decode fails the call.
+  StorageErrc load_groups(std::vector<StoredGroup>* groups) const;
 
  private:
   struct Topic {

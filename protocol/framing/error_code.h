@@ -40,6 +40,23 @@ enum class ErrorCode : std::int16_t {
   unsupported_compression_type = 76,
   invalid_record = 87,
   unknown_topic_id = 100,
+  offset_metadata_too_large = 12,
+  coordinator_load_in_progress = 14,
+  coordinator_not_available = 15,
+  not_coordinator = 16,
+  illegal_generation = 22,
+  inconsistent_group_protocol = 23,
+  invalid_group_id = 24,
+  unknown_member_id = 25,
+  invalid_session_timeout = 26,
+  rebalance_in_progress = 27,
+  invalid_commit_offset_size = 28,
+  non_empty_group = 68,
+  group_id_not_found = 69,
+  member_id_required = 79,
+  group_max_size_reached = 81,
+  fenced_instance_id = 82,
+  group_subscribed_to_topic = 86,
 };
 
 constexpr std::int16_t code(ErrorCode error) { return static_cast<std::int16_t>(error); }

@@ -18,6 +18,15 @@ constexpr std::array served = {
     ApiEntry{1, 4, 17, handlers::fetch},                                                   // Fetch
     ApiEntry{2, 0, 10, handlers::list_offsets},                                            // ListOffsets
     ApiEntry{3, 0, 12, handlers::on_storage_thread<handlers::metadata>},                   // Metadata
+    ApiEntry{8, 0, 9, handlers::offset_commit},                                            // OffsetCommit
+    ApiEntry{9, 0, 9, handlers::offset_fetch},                                             // OffsetFetch
+    ApiEntry{10, 0, 6, handlers::find_coordinator},                                        // FindCoordinator
+    ApiEntry{11, 0, 9, handlers::join_group},                                              // JoinGroup
+    ApiEntry{12, 0, 4, handlers::heartbeat},                                               // Heartbeat
+    ApiEntry{13, 0, 5, handlers::leave_group},                                             // LeaveGroup
+    ApiEntry{14, 0, 5, handlers::sync_group},                                              // SyncGroup
+    ApiEntry{15, 0, 5, handlers::describe_groups},                                         // DescribeGroups
+    ApiEntry{16, 0, 5, handlers::list_groups},                                             // ListGroups
     ApiEntry{18, 0, 4, handlers::api_versions},                                            // ApiVersions
     ApiEntry{19, 0, 7, handlers::on_storage_thread<handlers::create_topics>},              // CreateTopics
     ApiEntry{20, 0, 6, handlers::delete_topics},                                           // DeleteTopics
@@ -27,7 +36,9 @@ constexpr std::array served = {
     ApiEntry{33, 0, 2, handlers::on_storage_thread<handlers::alter_configs>},              // AlterConfigs
     ApiEntry{35, 0, 4, handlers::on_storage_thread<handlers::describe_log_dirs>},          // DescribeLogDirs
     ApiEntry{37, 0, 3, handlers::on_storage_thread<handlers::create_partitions>},          // CreatePartitions
+    ApiEntry{42, 0, 2, handlers::delete_groups},                                           // DeleteGroups
     ApiEntry{44, 0, 1, handlers::on_storage_thread<handlers::incremental_alter_configs>},  // IncrementalAlterConfigs
+    ApiEntry{47, 0, 0, handlers::offset_delete},                                           // OffsetDelete
     ApiEntry{60, 0, 1, handlers::describe_cluster},                                        // DescribeCluster
 };
 // clang-format on

@@ -20,6 +20,17 @@ void incremental_alter_configs(RequestContext& context, ReplyCallback done);
 void create_partitions(RequestContext& context, ReplyCallback done);
 void describe_cluster(RequestContext& context, ReplyCallback done);
 void describe_log_dirs(RequestContext& context, ReplyCallback done);
+void find_coordinator(RequestContext& context, ReplyCallback done);
+void join_group(RequestContext& context, ReplyCallback done);
+void sync_group(RequestContext& context, ReplyCallback done);
+void heartbeat(RequestContext& context, ReplyCallback done);
+void leave_group(RequestContext& context, ReplyCallback done);
+void offset_commit(RequestContext& context, ReplyCallback done);
+void offset_fetch(RequestContext& context, ReplyCallback done);
+void offset_delete(RequestContext& context, ReplyCallback done);
+void list_groups(RequestContext& context, ReplyCallback done);
+void describe_groups(RequestContext& context, ReplyCallback done);
+void delete_groups(RequestContext& context, ReplyCallback done);
 
 // The ApiVersions answer to a version newer than we know (KIP-511): a v0 body with
 // UNSUPPORTED_VERSION and our ApiVersions range, so the client can retry lower.

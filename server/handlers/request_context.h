@@ -14,12 +14,14 @@
 namespace weir {
 
 class FetchWaiters;
+class GroupCoordinatorThread;
 
 // Broker-wide services shared by all handlers. Each member is thread-safe.
 struct BrokerServices {
   const Config& config;
   storage::Store& store;
   FetchWaiters& fetch_waiters;
+  GroupCoordinatorThread& groups;
 };
 
 struct RequestContext {

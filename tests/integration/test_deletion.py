@@ -22,6 +22,13 @@ RD_KAFKA_PRODUCER = 0
 RD_KAFKA_CONF_OK = 0
 
 
+@pytest.fixture
+def broker(broker_factory):
+    """Each Consumer below opens three connections (bootstrap, broker, group coordinator),
+    several per second from 127.0.0.1: no per-address connection rate limit here."""
+    return broker_factory(CONNECTION_RATE_LIMIT=0)
+
+
 class _TopicPartition(ctypes.Structure):
     _fields_ = [("topic", ctypes.c_char_p), ("partition", ctypes.c_int32), ("offset", ctypes.c_int64),
                 ("metadata", ctypes.c_void_p), ("metadata_size", ctypes.c_size_t),
@@ -277,7 +284,7 @@ def test_a_deleted_topic_recreated_with_its_name_starts_empty(broker):
 
 
 def test_retention_ms_deletes_old_batches_of_a_topic_created_with_it(broker_factory):
-    broker = broker_factory(RETENTION_CHECK_INTERVAL_MS=100)
+    broker = broker_factory(RETENTION_CHECK_INTERVAL_MS=100, CONNECTION_RATE_LIMIT=0)
     limited = unique_topic("retention")
     unlimited = unique_topic("retention-default")
     create_topic(broker.bootstrap, limited, config={"retention.ms": "60000"})

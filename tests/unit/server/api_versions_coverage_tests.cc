@@ -19,6 +19,7 @@
 #include "protocol/wire/writer.h"
 #include "server/dispatch/api_table.h"
 #include "server/dispatch/router.h"
+#include "server/groups/coordinator_thread.h"
 #include "server/handlers/fetch_waiters.h"
 
 using namespace weir;
@@ -91,7 +92,9 @@ class Broker {
     std::string error;
     store_ = storage::Store::open(options, &error);
     REQUIRE(store_ != nullptr);
-    services_ = std::make_unique<BrokerServices>(BrokerServices{config_, *store_, waiters_});
+    groups_ = std::make_unique<GroupCoordinatorThread>(groups::CoordinatorOptions{}, *store_);
+    groups_->start();
+    services_ = std::make_unique<BrokerServices>(BrokerServices{config_, *store_, waiters_, *groups_});
     router_ = std::make_unique<Router>(*services_);
   }
 
@@ -141,6 +144,8 @@ class Broker {
   Config config_;
   std::unique_ptr<storage::Store> store_;
   FetchWaiters waiters_;
+  // Declared after store_ so that it stops first: its writes go to the store.
+  std::unique_ptr<GroupCoordinatorThread> groups_;
   std::unique_ptr<BrokerServices> services_;
   std::unique_ptr<Router> router_;
   asio::io_context io_;

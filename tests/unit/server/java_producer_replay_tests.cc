@@ -18,6 +18,7 @@
 #include "protocol/wire/reader.h"
 #include "protocol/wire/writer.h"
 #include "server/dispatch/router.h"
+#include "server/groups/coordinator_thread.h"
 #include "server/handlers/fetch_waiters.h"
 
 using namespace weir;
@@ -39,7 +40,9 @@ class JavaClientSession {
     std::string error;
     store_ = storage::Store::open(options, &error);
     REQUIRE(store_ != nullptr);
-    services_ = std::make_unique<BrokerServices>(BrokerServices{config_, *store_, waiters_});
+    groups_ = std::make_unique<GroupCoordinatorThread>(groups::CoordinatorOptions{}, *store_);
+    groups_->start();
+    services_ = std::make_unique<BrokerServices>(BrokerServices{config_, *store_, waiters_, *groups_});
     router_ = std::make_unique<Router>(*services_);
   }
   ~JavaClientSession() {
@@ -91,6 +94,8 @@ class JavaClientSession {
   Config config_;
   std::unique_ptr<storage::Store> store_;
   FetchWaiters waiters_;
+  // Declared after store_ so that it stops first: its writes go to the store.
+  std::unique_ptr<GroupCoordinatorThread> groups_;
   std::unique_ptr<BrokerServices> services_;
   std::unique_ptr<Router> router_;
   asio::io_context io_;
