@@ -13,6 +13,9 @@
 // number of fsyncs per byte. Each side runs --repeat times on a fresh DIR; the best run
 // counts (the machine is shared, and the best run is the least disturbed one); the sides
 // alternate. Batches are built before the clock starts on both sides.
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -23,9 +26,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 
 #include "storage/db_options.h"
 #include "storage/keys.h"
@@ -55,7 +55,8 @@ struct Settings {
 
 struct Outcome {
   double seconds = 0;
-  double disk_bytes_per_byte = 0;  // bytes this process wrote to disk (WAL, flushes, compactions) per byte appended
+  double disk_bytes_per_byte =
+      0;  // bytes this process wrote to disk (WAL, flushes, compactions) per byte appended
   double bytes_per_sync = 0;  // 0 when nothing was synced
   long failed = 0;
 };
@@ -76,20 +77,32 @@ bool parse(int argc, char** argv, Settings* settings) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i];
     const std::string value = argv[i + 1];
-    if (key == "--path") settings->path = value;
-    else if (key == "--batch-bytes") settings->batch_bytes = std::stoul(value);
-    else if (key == "--megabytes") settings->megabytes = std::stoul(value);
-    else if (key == "--threads") settings->threads = std::stoi(value);
-    else if (key == "--partitions") settings->partitions = std::stoi(value);
-    else if (key == "--inflight") settings->inflight = std::stoi(value);
-    else if (key == "--sync") settings->sync = value == "1";
-    else if (key == "--repeat") settings->repeat = std::stoi(value);
-    else if (key == "--min-blob-bytes") settings->min_blob_bytes = std::stoul(value);
-    else if (key == "--write-buffer-bytes") settings->write_buffer_bytes = std::stoul(value);
-    else return false;
+    if (key == "--path")
+      settings->path = value;
+    else if (key == "--batch-bytes")
+      settings->batch_bytes = std::stoul(value);
+    else if (key == "--megabytes")
+      settings->megabytes = std::stoul(value);
+    else if (key == "--threads")
+      settings->threads = std::stoi(value);
+    else if (key == "--partitions")
+      settings->partitions = std::stoi(value);
+    else if (key == "--inflight")
+      settings->inflight = std::stoi(value);
+    else if (key == "--sync")
+      settings->sync = value == "1";
+    else if (key == "--repeat")
+      settings->repeat = std::stoi(value);
+    else if (key == "--min-blob-bytes")
+      settings->min_blob_bytes = std::stoul(value);
+    else if (key == "--write-buffer-bytes")
+      settings->write_buffer_bytes = std::stoul(value);
+    else
+      return false;
   }
-  return !settings->path.empty() && settings->batch_bytes >= keys::batch::header_size && settings->threads > 0 &&
-         settings->partitions > 0 && settings->inflight > 0 && settings->repeat > 0;
+  return !settings->path.empty() && settings->batch_bytes >= keys::batch::header_size &&
+         settings->threads > 0 && settings->partitions > 0 && settings->inflight > 0 &&
+         settings->repeat > 0;
 }
 
 std::size_t batch_count(const Settings& settings) {
@@ -127,8 +140,8 @@ Outcome run_pipeline(const Settings& settings) {
   std::atomic<long> failed{0};
   // Made before the clock starts: the raw side writes from one buffer, so neither side
   // pays for building batches.
-  std::vector<std::vector<std::byte>> batches(per_thread * static_cast<std::size_t>(settings.threads),
-                                              make_batch(settings.batch_bytes));
+  std::vector<std::vector<std::byte>> batches(
+      per_thread * static_cast<std::size_t>(settings.threads), make_batch(settings.batch_bytes));
 
   const auto disk_before = process_disk_writes();
   const auto stats_before = store->commit_stats();
@@ -140,10 +153,11 @@ Outcome run_pipeline(const Settings& settings) {
       for (std::size_t i = 0; i < per_thread; ++i) {
         window.acquire();
         auto* log = logs[(static_cast<std::size_t>(t) + i) % logs.size()];
-        store->append(log, std::move(batches[static_cast<std::size_t>(t) * per_thread + i]), 0, 0, durability, [&window, &failed](const AppendResult& result) {
-          if (result.error != StorageErrc::ok) failed.fetch_add(1);
-          window.release();
-        });
+        store->append(log, std::move(batches[static_cast<std::size_t>(t) * per_thread + i]), 0, 0,
+                      durability, [&window, &failed](const AppendResult& result) {
+                        if (result.error != StorageErrc::ok) failed.fetch_add(1);
+                        window.release();
+                      });
       }
       for (int i = 0; i < settings.inflight; ++i) window.acquire();
     });
@@ -153,11 +167,15 @@ Outcome run_pipeline(const Settings& settings) {
   outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   const auto stats = store->commit_stats();
   const auto syncs = stats.synced_groups - stats_before.synced_groups;
-  if (syncs > 0) outcome.bytes_per_sync = static_cast<double>(stats.bytes - stats_before.bytes) / static_cast<double>(syncs);
+  if (syncs > 0)
+    outcome.bytes_per_sync =
+        static_cast<double>(stats.bytes - stats_before.bytes) / static_cast<double>(syncs);
   outcome.failed = failed.load();
   store.reset();  // flushes the memtables; compactions still running are waited for
-  outcome.disk_bytes_per_byte = static_cast<double>(process_disk_writes() - disk_before) /
-                                static_cast<double>(per_thread * static_cast<std::size_t>(settings.threads) * settings.batch_bytes);
+  outcome.disk_bytes_per_byte =
+      static_cast<double>(process_disk_writes() - disk_before) /
+      static_cast<double>(per_thread * static_cast<std::size_t>(settings.threads) *
+                          settings.batch_bytes);
   return outcome;
 }
 
@@ -169,7 +187,8 @@ Outcome run_raw(const Settings& settings, std::size_t batches_per_write) {
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   std::filesystem::create_directories(settings.path);
   rocksdb::DB* raw = nullptr;
-  const auto status = rocksdb::DB::Open(weir::storage::make_db_options(options), settings.path, columns, &handles, &raw);
+  const auto status = rocksdb::DB::Open(weir::storage::make_db_options(options), settings.path,
+                                        columns, &handles, &raw);
   if (!status.ok()) {
     std::fprintf(stderr, "open: %s\n", status.ToString().c_str());
     std::exit(1);
@@ -190,15 +209,18 @@ Outcome run_raw(const Settings& settings, std::size_t batches_per_write) {
     write.Clear();
     for (std::size_t k = 0; k < batches_per_write && i < total; ++k, ++i) {
       const auto partition = i % next_offset.size();
-      const auto key = keys::offset_key(keys::partition_prefix(1, static_cast<std::uint32_t>(partition)),
-                                        next_offset[partition]++);
+      const auto key =
+          keys::offset_key(keys::partition_prefix(1, static_cast<std::uint32_t>(partition)),
+                           next_offset[partition]++);
       write.Put(handles[0], rocksdb::Slice(key.data(), key.size()), value);
     }
     if (!db->Write(write_options, &write).ok()) ++outcome.failed;
     ++syncs;
   }
   outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  if (settings.sync) outcome.bytes_per_sync = static_cast<double>(total * settings.batch_bytes) / static_cast<double>(syncs);
+  if (settings.sync)
+    outcome.bytes_per_sync =
+        static_cast<double>(total * settings.batch_bytes) / static_cast<double>(syncs);
   for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
   db->Close();
   return outcome;
@@ -217,10 +239,11 @@ double megabytes_per_second(const Settings& settings, const Outcome& outcome) {
 int main(int argc, char** argv) {
   Settings settings;
   if (!parse(argc, argv, &settings)) {
-    std::fprintf(stderr,
-                 "usage: %s --path DIR [--batch-bytes N] [--megabytes N] [--threads N] [--partitions N] "
-                 "[--inflight N] [--sync 0|1] [--repeat N]\n",
-                 argv[0]);
+    std::fprintf(
+        stderr,
+        "usage: %s --path DIR [--batch-bytes N] [--megabytes N] [--threads N] [--partitions N] "
+        "[--inflight N] [--sync 0|1] [--repeat N]\n",
+        argv[0]);
     return 2;
   }
   if (std::filesystem::exists(settings.path)) {
@@ -239,7 +262,8 @@ int main(int argc, char** argv) {
     // per write.
     if (r == 0 && settings.sync && piped.bytes_per_sync > 0)
       batches_per_write = std::max<std::size_t>(
-          1, static_cast<std::size_t>(piped.bytes_per_sync / static_cast<double>(settings.batch_bytes) + 0.5));
+          1, static_cast<std::size_t>(
+                 piped.bytes_per_sync / static_cast<double>(settings.batch_bytes) + 0.5));
     std::filesystem::remove_all(settings.path);
     keep_best(&raw, run_raw(settings, batches_per_write));
   }
@@ -247,15 +271,19 @@ int main(int argc, char** argv) {
 
   const double pipeline_rate = megabytes_per_second(settings, pipeline);
   const double raw_rate = megabytes_per_second(settings, raw);
-  std::printf("batch_bytes=%zu batches=%zu sync=%d threads=%d inflight=%d partitions=%d repeat=%d\n",
-              settings.batch_bytes, batch_count(settings), settings.sync ? 1 : 0, settings.threads, settings.inflight,
-              settings.partitions, settings.repeat);
-  std::printf("  pipeline %8.1f MB/s %9.0f batches/s  bytes/fsync %.0f  disk writes/byte %.2f  failed %ld\n",
-              pipeline_rate, static_cast<double>(batch_count(settings)) / pipeline.seconds, pipeline.bytes_per_sync,
-              pipeline.disk_bytes_per_byte, pipeline.failed);
-  std::printf("  raw      %8.1f MB/s %9.0f batches/s  bytes/fsync %.0f  batches/write %zu  failed %ld\n", raw_rate,
-              static_cast<double>(batch_count(settings)) / raw.seconds, raw.bytes_per_sync, batches_per_write,
-              raw.failed);
+  std::printf(
+      "batch_bytes=%zu batches=%zu sync=%d threads=%d inflight=%d partitions=%d repeat=%d\n",
+      settings.batch_bytes, batch_count(settings), settings.sync ? 1 : 0, settings.threads,
+      settings.inflight, settings.partitions, settings.repeat);
+  std::printf(
+      "  pipeline %8.1f MB/s %9.0f batches/s  bytes/fsync %.0f  disk writes/byte %.2f  failed "
+      "%ld\n",
+      pipeline_rate, static_cast<double>(batch_count(settings)) / pipeline.seconds,
+      pipeline.bytes_per_sync, pipeline.disk_bytes_per_byte, pipeline.failed);
+  std::printf(
+      "  raw      %8.1f MB/s %9.0f batches/s  bytes/fsync %.0f  batches/write %zu  failed %ld\n",
+      raw_rate, static_cast<double>(batch_count(settings)) / raw.seconds, raw.bytes_per_sync,
+      batches_per_write, raw.failed);
   std::printf("  pipeline/raw %.2f\n", pipeline_rate / raw_rate);
   return pipeline.failed + raw.failed == 0 ? 0 : 1;
 }

@@ -51,16 +51,25 @@ bool parse(int argc, char** argv, Settings* settings) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i];
     const std::string value = argv[i + 1];
-    if (key == "--path") settings->path = value;
-    else if (key == "--batch-bytes") settings->batch_bytes = std::stoul(value);
-    else if (key == "--megabytes") settings->megabytes = std::stoul(value);
-    else if (key == "--partitions") settings->partitions = std::stoi(value);
-    else if (key == "--max-bytes") settings->max_bytes = std::stoi(value);
-    else if (key == "--cache-bytes") settings->cache_bytes = std::stoul(value);
-    else if (key == "--repeat") settings->repeat = std::stoi(value);
-    else return false;
+    if (key == "--path")
+      settings->path = value;
+    else if (key == "--batch-bytes")
+      settings->batch_bytes = std::stoul(value);
+    else if (key == "--megabytes")
+      settings->megabytes = std::stoul(value);
+    else if (key == "--partitions")
+      settings->partitions = std::stoi(value);
+    else if (key == "--max-bytes")
+      settings->max_bytes = std::stoi(value);
+    else if (key == "--cache-bytes")
+      settings->cache_bytes = std::stoul(value);
+    else if (key == "--repeat")
+      settings->repeat = std::stoi(value);
+    else
+      return false;
   }
-  return !settings->path.empty() && settings->batch_bytes >= 61 && settings->partitions > 0 && settings->repeat > 0;
+  return !settings->path.empty() && settings->batch_bytes >= 61 && settings->partitions > 0 &&
+         settings->repeat > 0;
 }
 
 Outcome run(const Settings& settings, std::size_t cache_bytes) {
@@ -145,11 +154,13 @@ Outcome best_of(const Settings& settings, std::size_t cache_bytes) {
 
 void print(const char* name, const Outcome& outcome) {
   const double megabytes = static_cast<double>(outcome.bytes) / 1e6;
-  std::printf("  %-9s read %7.0f MB/s of read() time, %6zu reads, %.1f KB/read, read() p50 %.1f us p99 %.1f us, "
-              "wall %.2f s\n",
-              name, megabytes / outcome.read_seconds, outcome.reads,
-              static_cast<double>(outcome.bytes) / 1e3 / static_cast<double>(outcome.reads), outcome.p50_us,
-              outcome.p99_us, outcome.wall_seconds);
+  std::printf(
+      "  %-9s read %7.0f MB/s of read() time, %6zu reads, %.1f KB/read, read() p50 %.1f us p99 "
+      "%.1f us, "
+      "wall %.2f s\n",
+      name, megabytes / outcome.read_seconds, outcome.reads,
+      static_cast<double>(outcome.bytes) / 1e3 / static_cast<double>(outcome.reads), outcome.p50_us,
+      outcome.p99_us, outcome.wall_seconds);
 }
 
 }  // namespace
@@ -157,10 +168,11 @@ void print(const char* name, const Outcome& outcome) {
 int main(int argc, char** argv) {
   Settings settings;
   if (!parse(argc, argv, &settings)) {
-    std::fprintf(stderr,
-                 "usage: %s --path DIR [--batch-bytes N] [--megabytes N] [--partitions N] [--max-bytes N] "
-                 "[--cache-bytes N] [--repeat N]\n",
-                 argv[0]);
+    std::fprintf(
+        stderr,
+        "usage: %s --path DIR [--batch-bytes N] [--megabytes N] [--partitions N] [--max-bytes N] "
+        "[--cache-bytes N] [--repeat N]\n",
+        argv[0]);
     return 2;
   }
   if (std::filesystem::exists(settings.path)) {
@@ -169,9 +181,10 @@ int main(int argc, char** argv) {
   }
   const Outcome cached = best_of(settings, settings.cache_bytes);
   const Outcome uncached = best_of(settings, 0);
-  std::printf("batch_bytes=%zu megabytes=%zu partitions=%d max_bytes=%d cache_bytes=%zu repeat=%d\n",
-              settings.batch_bytes, settings.megabytes, settings.partitions, settings.max_bytes,
-              settings.cache_bytes, settings.repeat);
+  std::printf(
+      "batch_bytes=%zu megabytes=%zu partitions=%d max_bytes=%d cache_bytes=%zu repeat=%d\n",
+      settings.batch_bytes, settings.megabytes, settings.partitions, settings.max_bytes,
+      settings.cache_bytes, settings.repeat);
   print("cache", cached);
   print("no cache", uncached);
   const double cached_rate = static_cast<double>(cached.bytes) / cached.read_seconds;

@@ -41,7 +41,10 @@ Broker::Broker(asio::io_context& accept_context, const Config& config, storage::
   if (tls_context_) {
     tls_listener_ = std::make_unique<Listener>(accept_context, threads_, *config.tls_bind_address, admission_,
                                                connection_services(tls_router_), tls_context_.get(), connections_);
-    tls_config_.advertised_address.port = tls_listener_->port();
+    if (config.tls_advertised_address)
+      tls_config_.advertised_address = *config.tls_advertised_address;
+    else
+      tls_config_.advertised_address.port = tls_listener_->port();
   }
 }
 
@@ -77,6 +80,9 @@ void Broker::start() {
 void Broker::begin_shutdown() {
   listener_.stop();
   if (tls_listener_) tls_listener_->stop();
+  // A long poll is in flight too: answer it now rather than let it hold up the drain
+  // for its max_wait_ms.
+  fetch_waiters_.answer_all_now();
   log::event(log::Level::info, "draining connections", {{"open_connections", connections_.size()}});
   connections_.post_to_each([](Connection& connection) { connection.drain(); });
 }

@@ -141,6 +141,9 @@ struct Config {
   // RETENTION_CHECK_INTERVAL_MS: how often retention.ms and retention.bytes are applied
   // (Kafka's log.retention.check.interval.ms); 0 turns retention off.
   std::int64_t retention_check_interval_ms = 300000;
+  // TLS_ADVERTISED_ADDRESS: host:port put in Metadata for clients of the TLS listener, so
+  // they reconnect over TLS. Defaults to ADVERTISED_ADDRESS's host with the TLS port.
+  std::optional<HostPort> tls_advertised_address{};
 
   // ---- Producers ----
   // PRODUCER_ID_EXPIRATION_MS: an idempotent producer's state in a partition is dropped

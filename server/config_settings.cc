@@ -217,6 +217,10 @@ std::vector<Setting> build_settings() {
                                      &Config::retention_check_interval_ms, 0, 31536000000, "0..31536000000",
                                      "how often retention.ms and retention.bytes are applied (Kafka's "
                                      "log.retention.check.interval.ms); 0 turns retention off"));
+  settings.push_back(optional_host_port_setting("TLS_ADVERTISED_ADDRESS", "tls_advertised_address",
+                                                &Config::tls_advertised_address,
+                                                "host:port put in Metadata for clients of the TLS listener; empty "
+                                                "means ADVERTISED_ADDRESS's host with the TLS listener's port"));
   settings.push_back(integer_setting("PRODUCER_ID_EXPIRATION_MS", "producer_id_expiration_ms",
                                      &Config::producer_id_expiration_ms, 1, 31536000000, "1..31536000000",
                                      "an idempotent producer's state in a partition is dropped after this long "

@@ -34,8 +34,8 @@ class ReaderPool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable idle_;
-  std::deque<Job> jobs_;  // guarded by mutex_
-  int running_ = 0;       // guarded by mutex_: jobs being run right now
+  std::deque<Job> jobs_;   // guarded by mutex_
+  int running_ = 0;        // guarded by mutex_: jobs being run right now
   bool stopping_ = false;  // guarded by mutex_
   std::vector<std::thread> threads_;
 };

@@ -33,8 +33,8 @@
 #include <vector>
 
 #include "storage/partition_log.h"
-#include "storage/topic_config.h"
 #include "storage/retention.h"
+#include "storage/topic_config.h"
 #include "storage/types.h"
 
 namespace rocksdb {
@@ -79,7 +79,8 @@ struct StoreOptions {
   // DurabilityPolicy::interval only: longest time written appends stay unsynced.
   std::chrono::milliseconds flush_interval{1000};
   // Memory for the tail cache: the most recently committed batches of every partition,
-  // served to fetches without reading RocksDB. 0 turns it off.
+  // served to fetches without reading RocksDB. 0 turns it off. Counts batch bytes; the
+  // bookkeeping adds about 100 bytes per cached batch.
   std::size_t tail_cache_bytes = 64 << 20;
   // Threads running blocking reads for callers that must not block (submit_read).
   int reader_threads = 2;

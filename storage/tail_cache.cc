@@ -4,8 +4,8 @@
 
 namespace weir::storage {
 
-void TailCache::add(const std::shared_ptr<PartitionTail>& tail, std::int64_t base_offset, std::int64_t next_offset,
-                    SharedBatch batch) {
+void TailCache::add(const std::shared_ptr<PartitionTail>& tail, std::int64_t base_offset,
+                    std::int64_t next_offset, SharedBatch batch) {
   if (budget_bytes_ == 0) return;
   cached_bytes_ += batch->size();
   {
@@ -28,8 +28,9 @@ void TailCache::add(const std::shared_ptr<PartitionTail>& tail, std::int64_t bas
   }
 }
 
-bool TailCache::read(const PartitionTail& tail, std::int64_t fetch_offset, std::int64_t high_watermark,
-                     std::size_t max_bytes, std::vector<std::byte>* out) const {
+bool TailCache::read(const PartitionTail& tail, std::int64_t fetch_offset,
+                     std::int64_t high_watermark, std::size_t max_bytes,
+                     std::vector<std::byte>* out) const {
   if (budget_bytes_ == 0) return false;
   std::vector<SharedBatch> found;
   {

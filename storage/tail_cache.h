@@ -39,8 +39,8 @@ class TailCache {
   // Appends a just-committed batch to its partition's tail, then evicts the oldest
   // batches of the whole cache (whatever partition) until the budget holds again. The
   // batches of one partition must be added in offset order with no gap.
-  void add(const std::shared_ptr<PartitionTail>& tail, std::int64_t base_offset, std::int64_t next_offset,
-           SharedBatch batch);
+  void add(const std::shared_ptr<PartitionTail>& tail, std::int64_t base_offset,
+           std::int64_t next_offset, SharedBatch batch);
 
   // Whole batches from the one containing fetch_offset, stopping before high_watermark,
   // while the total stays within max_bytes but at least one batch (the Store::read rule).

@@ -171,7 +171,8 @@ void PendingFetch::read_in_storage() {
 
 void PendingFetch::finish_pass(FetchPass pass) {
   if (answered) return;
-  const bool satisfied = pass.bytes >= request.min_bytes || pass.saw_error || Clock::now() >= deadline;
+  const bool satisfied = pass.bytes >= request.min_bytes || pass.saw_error || Clock::now() >= deadline ||
+                         context.services.fetch_waiters.answering_all_now();
   if (satisfied) {
     answered = true;
     timer.cancel();

@@ -6,6 +6,12 @@ namespace weir {
 
 void FetchWaiters::park(asio::any_io_executor executor, std::weak_ptr<void> owner, Retry retry) {
   std::lock_guard lock(mutex_);
+  // Checked under the lock: answer_all_now sets the flag before it takes the lock to
+  // wake the parked, so a fetch either sees the flag or is parked in time to be woken.
+  if (answering_all_now()) {
+    asio::post(executor, std::move(retry));
+    return;
+  }
   parked_.push_back(Parked{std::move(executor), std::move(owner), std::move(retry)});
   // Fetches answered by their deadline leave stale entries while no data arrives; purge
   // them whenever the list has doubled, so the cost stays amortised O(1) per park.
@@ -29,6 +35,11 @@ void FetchWaiters::notify_appended() {
     if (parked.owner.expired()) continue;
     asio::post(parked.executor, std::move(parked.retry));
   }
+}
+
+void FetchWaiters::answer_all_now() {
+  answering_all_now_.store(true, std::memory_order_release);
+  notify_appended();
 }
 
 }  // namespace weir

@@ -4,6 +4,7 @@
 // connection's executor, so fetch state is never shared between threads.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -23,6 +24,10 @@ class FetchWaiters {
   void park(asio::any_io_executor executor, std::weak_ptr<void> owner, Retry retry);
   // Thread-safe; cheap when nothing is parked.
   void notify_appended();
+  // Graceful shutdown: wakes every parked fetch, and from now on fetches answer at once
+  // with what they have instead of waiting out max_wait_ms. Thread-safe.
+  void answer_all_now();
+  bool answering_all_now() const { return answering_all_now_.load(std::memory_order_acquire); }
 
  private:
   struct Parked {
@@ -35,6 +40,7 @@ class FetchWaiters {
   std::mutex mutex_;
   std::vector<Parked> parked_;
   std::size_t size_after_last_purge_ = 0;
+  std::atomic<bool> answering_all_now_{false};
 };
 
 }  // namespace weir

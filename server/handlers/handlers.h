@@ -12,14 +12,14 @@ void fetch(RequestContext& context, ReplyCallback done);
 void list_offsets(RequestContext& context, ReplyCallback done);
 void create_topics(RequestContext& context, ReplyCallback done);
 void init_producer_id(RequestContext& context, ReplyCallback done);
+void delete_topics(RequestContext& context, ReplyCallback done);
+void delete_records(RequestContext& context, ReplyCallback done);
 void describe_configs(RequestContext& context, ReplyCallback done);
 void alter_configs(RequestContext& context, ReplyCallback done);
 void incremental_alter_configs(RequestContext& context, ReplyCallback done);
 void create_partitions(RequestContext& context, ReplyCallback done);
 void describe_cluster(RequestContext& context, ReplyCallback done);
 void describe_log_dirs(RequestContext& context, ReplyCallback done);
-void delete_topics(RequestContext& context, ReplyCallback done);
-void delete_records(RequestContext& context, ReplyCallback done);
 
 // The ApiVersions answer to a version newer than we know (KIP-511): a v0 body with
 // UNSUPPORTED_VERSION and our ApiVersions range, so the client can retry lower.

@@ -1,5 +1,7 @@
 // ListOffsets (key 2): earliest (-2), latest (-1), max timestamp (-3), and by timestamp
-// through the storage time index.
+// through the storage time index. Earliest and latest come from memory and are answered
+// on the network thread; a request that needs the time index or a batch is answered from
+// a storage reader thread, so no network thread waits on RocksDB.
 #include "protocol/generated/list_offsets_request.h"
 #include "protocol/generated/list_offsets_response.h"
 #include "protocol/records/record_batch.h"
@@ -95,11 +97,7 @@ ListOffsetsResponse::ListOffsetsPartitionResponse lookup(storage::Store& store, 
   return result;
 }
 
-}  // namespace
-
-void list_offsets(RequestContext& context, ReplyCallback done) {
-  ListOffsetsRequest request;
-  if (!decode_request(context, &request)) return done(Reply::close_connection());
+ListOffsetsResponse answer(const RequestContext& context, const ListOffsetsRequest& request) {
   ListOffsetsResponse response;
   for (const auto& topic : request.topics) {
     ListOffsetsResponse::ListOffsetsTopicResponse topic_out;
@@ -110,7 +108,29 @@ void list_offsets(RequestContext& context, ReplyCallback done) {
     }
     response.topics.push_back(std::move(topic_out));
   }
-  done(encode_reply(context, response));
+  return response;
+}
+
+bool reads_storage(const ListOffsetsRequest& request) {
+  for (const auto& topic : request.topics)
+    for (const auto& partition : topic.partitions)
+      if (partition.timestamp == max_timestamp || partition.timestamp >= 0) return true;
+  return false;
+}
+
+}  // namespace
+
+void list_offsets(RequestContext& context, ReplyCallback done) {
+  ListOffsetsRequest request;
+  if (!decode_request(context, &request)) return done(Reply::close_connection());
+  if (!reads_storage(request)) return done(encode_reply(context, answer(context, request)));
+  context.services.store.submit_read(
+      [context, request = std::move(request), done = std::move(done)]() mutable {
+        Reply reply = encode_reply(context, answer(context, request));
+        asio::post(context.executor, [done = std::move(done), reply = std::move(reply)]() mutable {
+          done(std::move(reply));
+        });
+      });
 }
 
 }  // namespace weir::handlers

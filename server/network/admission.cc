@@ -1,7 +1,8 @@
 #include "server/network/admission.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace weir {
 asio::ip::address canonical_address(const asio::ip::address& address) {
@@ -12,16 +13,22 @@ asio::ip::address canonical_address(const asio::ip::address& address) {
 
 std::string_view describe(Rejection rejection) {
   switch (rejection) {
-    case Rejection::max_connections: return "MAX_CONNECTIONS reached";
-    case Rejection::max_connections_per_ip: return "MAX_CONNECTIONS_PER_IP reached";
-    case Rejection::rate_limited: return "CONNECTION_RATE_LIMIT exceeded, address banned";
-    case Rejection::banned: return "address banned for exceeding CONNECTION_RATE_LIMIT";
+    case Rejection::max_connections:
+      return "MAX_CONNECTIONS reached";
+    case Rejection::max_connections_per_ip:
+      return "MAX_CONNECTIONS_PER_IP reached";
+    case Rejection::rate_limited:
+      return "CONNECTION_RATE_LIMIT exceeded, address banned";
+    case Rejection::banned:
+      return "address banned for exceeding CONNECTION_RATE_LIMIT";
   }
   return "refused";
 }
 
 ConnectionSlot::ConnectionSlot(ConnectionSlot&& other) noexcept
-    : admission_(std::move(other.admission_)), address_(other.address_), counted_per_ip_(other.counted_per_ip_) {}
+    : admission_(std::move(other.admission_)),
+      address_(other.address_),
+      counted_per_ip_(other.counted_per_ip_) {}
 
 ConnectionSlot& ConnectionSlot::operator=(ConnectionSlot&& other) noexcept {
   if (this != &other) {
@@ -41,7 +48,8 @@ void ConnectionSlot::release() {
   admission_.reset();
 }
 
-std::shared_ptr<Admission> Admission::create(AdmissionSettings settings, std::shared_ptr<NetworkCounters> counters) {
+std::shared_ptr<Admission> Admission::create(AdmissionSettings settings,
+                                             std::shared_ptr<NetworkCounters> counters) {
   return std::shared_ptr<Admission>(new Admission(std::move(settings), std::move(counters)));
 }
 
@@ -49,8 +57,9 @@ Admission::Admission(AdmissionSettings settings, std::shared_ptr<NetworkCounters
     : settings_(std::move(settings)), counters_(std::move(counters)) {}
 
 bool Admission::allow_listed(const asio::ip::address& address) const {
-  const auto mapped = address.is_v4() ? asio::ip::make_address_v6(asio::ip::v4_mapped, address.to_v4()).to_bytes()
-                                      : address.to_v6().to_bytes();
+  const auto mapped =
+      address.is_v4() ? asio::ip::make_address_v6(asio::ip::v4_mapped, address.to_v4()).to_bytes()
+                      : address.to_v6().to_bytes();
   return std::any_of(settings_.allow_list.begin(), settings_.allow_list.end(),
                      [&](const IpNetwork& network) { return network.contains(mapped); });
 }
@@ -67,10 +76,18 @@ bool Admission::take_token(PeerState& state, Clock::time_point now) const {
 
 Admission::Decision Admission::reject(Rejection rejection) {
   switch (rejection) {
-    case Rejection::max_connections: bump(counters_->rejected_max_connections); break;
-    case Rejection::max_connections_per_ip: bump(counters_->rejected_max_connections_per_ip); break;
-    case Rejection::rate_limited: bump(counters_->rejected_rate_limited); break;
-    case Rejection::banned: bump(counters_->rejected_banned); break;
+    case Rejection::max_connections:
+      bump(counters_->rejected_max_connections);
+      break;
+    case Rejection::max_connections_per_ip:
+      bump(counters_->rejected_max_connections_per_ip);
+      break;
+    case Rejection::rate_limited:
+      bump(counters_->rejected_rate_limited);
+      break;
+    case Rejection::banned:
+      bump(counters_->rejected_banned);
+      break;
   }
   return Decision{std::nullopt, rejection};
 }
@@ -120,7 +137,8 @@ void Admission::release(const asio::ip::address& address, bool counted_per_ip) {
 // doubled since the last sweep, so the sweeps cost O(1) per admission on average.
 void Admission::prune_if_large(Clock::time_point now) {
   if (peers_.size() < prune_above_) return;
-  const auto refill_time = settings_.connection_rate_limit > 0 ? std::chrono::seconds(1) : std::chrono::seconds(0);
+  const auto refill_time =
+      settings_.connection_rate_limit > 0 ? std::chrono::seconds(1) : std::chrono::seconds(0);
   std::erase_if(peers_, [&](const auto& entry) {
     const PeerState& state = entry.second;
     return state.open == 0 && now >= state.banned_until && now - state.refilled_at >= refill_time;

@@ -57,7 +57,8 @@ class ConnectionSlot {
 
  private:
   friend class Admission;
-  ConnectionSlot(std::shared_ptr<Admission> admission, asio::ip::address address, bool counted_per_ip)
+  ConnectionSlot(std::shared_ptr<Admission> admission, asio::ip::address address,
+                 bool counted_per_ip)
       : admission_(std::move(admission)), address_(address), counted_per_ip_(counted_per_ip) {}
   void release();
 
@@ -70,7 +71,8 @@ class Admission : public std::enable_shared_from_this<Admission> {
  public:
   using Clock = std::chrono::steady_clock;
 
-  static std::shared_ptr<Admission> create(AdmissionSettings settings, std::shared_ptr<NetworkCounters> counters);
+  static std::shared_ptr<Admission> create(AdmissionSettings settings,
+                                           std::shared_ptr<NetworkCounters> counters);
 
   struct Decision {
     std::optional<ConnectionSlot> slot;  // set when admitted

@@ -14,7 +14,8 @@ constexpr std::int16_t join_group_api_key = 11;
 
 std::int16_t api_key_of(const protocol::Bytes& frame) {
   if (frame.size() < 2) return -1;
-  return static_cast<std::int16_t>((std::to_integer<unsigned>(frame[0]) << 8) | std::to_integer<unsigned>(frame[1]));
+  return static_cast<std::int16_t>((std::to_integer<unsigned>(frame[0]) << 8) |
+                                   std::to_integer<unsigned>(frame[1]));
 }
 
 // How long a drained connection waits for the client to close after the broker ended
@@ -29,7 +30,8 @@ std::string describe_read_error(const asio::error_code& error, bool mid_frame) {
 }  // namespace
 
 template <typename Stream>
-BasicConnection<Stream>::BasicConnection(Stream stream, ConnectionSlot slot, const ConnectionServices& services)
+BasicConnection<Stream>::BasicConnection(Stream stream, ConnectionSlot slot,
+                                         const ConnectionServices& services)
     : stream_(std::move(stream)),
       slot_(std::move(slot)),
       router_(services.router),
@@ -46,7 +48,8 @@ BasicConnection<Stream>::BasicConnection(Stream stream, ConnectionSlot slot, con
 
 template <typename Stream>
 void BasicConnection<Stream>::start() {
-  log::event(log::Level::debug, "connection opened", {{"peer", peer_}, {"tls", is_tls ? "true" : "false"}});
+  log::event(log::Level::debug, "connection opened",
+             {{"peer", peer_}, {"tls", is_tls ? "true" : "false"}});
   last_activity_ = Clock::now();
   if constexpr (is_tls) {
     handshake();
@@ -91,13 +94,14 @@ template <typename Stream>
 void BasicConnection<Stream>::discard_input() {
   if (closed_ || reading_) return;
   reading_ = true;
-  stream_.async_read_some(asio::buffer(discard_buffer_), [self = self()](const asio::error_code& error, std::size_t) {
-    self->reading_ = false;
-    if (self->closed_) return;
-    if (!error) return self->discard_input();
-    self->peer_finished_ = true;
-    self->close_if_drained();
-  });
+  stream_.async_read_some(asio::buffer(discard_buffer_),
+                          [self = self()](const asio::error_code& error, std::size_t) {
+                            self->reading_ = false;
+                            if (self->closed_) return;
+                            if (!error) return self->discard_input();
+                            self->peer_finished_ = true;
+                            self->close_if_drained();
+                          });
 }
 
 // Once every request read has been answered, end our side of the stream (the client
@@ -105,7 +109,8 @@ void BasicConnection<Stream>::discard_input() {
 // or after a short grace period for a client that keeps its side open.
 template <typename Stream>
 void BasicConnection<Stream>::close_if_drained() {
-  if (closed_ || !draining_ || frame_in_progress_ || writing_ || !pending_.empty() || !frames_being_written_.empty())
+  if (closed_ || !draining_ || frame_in_progress_ || writing_ || !pending_.empty() ||
+      !frames_being_written_.empty())
     return;
   if (peer_finished_) return close("broker shutting down");
   if (sent_end_of_stream_) return;
@@ -123,20 +128,22 @@ void BasicConnection<Stream>::handshake() {
   if constexpr (is_tls) {
     handshaking_ = true;
     frame_started_at_ = Clock::now();
-    stream_.async_handshake(asio::ssl::stream_base::server, [self = self()](const asio::error_code& error) {
-      self->handshaking_ = false;
-      if (self->closed_) return;
-      if (error) {
-        // OpenSSL's reason ("wrong version number", "peer did not return a certificate")
-        // says what went wrong without any key material.
-        bump(self->counters_->tls_handshake_failures);
-        log::event(log::Level::info, "TLS handshake failed", {{"peer", self->peer_}, {"reason", error.message()}});
-        return self->close("TLS handshake failed");
-      }
-      bump(self->counters_->tls_handshakes_completed);
-      self->last_activity_ = Clock::now();
-      self->read_next_frame();
-    });
+    stream_.async_handshake(asio::ssl::stream_base::server,
+                            [self = self()](const asio::error_code& error) {
+                              self->handshaking_ = false;
+                              if (self->closed_) return;
+                              if (error) {
+                                // OpenSSL's reason ("wrong version number", "peer did not return a
+                                // certificate") says what went wrong without any key material.
+                                bump(self->counters_->tls_handshake_failures);
+                                log::event(log::Level::info, "TLS handshake failed",
+                                           {{"peer", self->peer_}, {"reason", error.message()}});
+                                return self->close("TLS handshake failed");
+                              }
+                              bump(self->counters_->tls_handshakes_completed);
+                              self->last_activity_ = Clock::now();
+                              self->read_next_frame();
+                            });
   }
 }
 
@@ -155,7 +162,9 @@ bool BasicConnection<Stream>::should_pause_reading() {
     paused_ = true;
     bump(*reason);
     log::event(log::Level::debug, "connection paused reading",
-               {{"peer", peer_}, {"queued_requests", pending_.size()}, {"queued_bytes", pending_request_bytes_}});
+               {{"peer", peer_},
+                {"queued_requests", pending_.size()},
+                {"queued_bytes", pending_request_bytes_}});
   }
   return true;
 }
@@ -196,7 +205,8 @@ void BasicConnection<Stream>::read_size_prefix(std::size_t filled) {
           self->frame_started_at_ = now;
           self->schedule_timeout_check(now + self->limits_.request_timeout);
         }
-        if (filled + count < self->size_prefix_.size()) return self->read_size_prefix(filled + count);
+        if (filled + count < self->size_prefix_.size())
+          return self->read_size_prefix(filled + count);
         const std::int32_t size = protocol::read_frame_size(self->size_prefix_);
         auto status = protocol::check_frame_size(size, self->limits_.max_request_bytes);
         if (status != protocol::FrameSizeStatus::ok)
@@ -215,7 +225,8 @@ void BasicConnection<Stream>::reserve_body(std::int32_t size) {
     self->schedule_timeout_check(self->frame_started_at_ + self->limits_.request_timeout);
     self->read_body(size);
   };
-  if (memory_budget_->acquire_or_wait(size, stream_.get_executor(), std::move(granted))) return read_body(size);
+  if (memory_budget_->acquire_or_wait(size, stream_.get_executor(), std::move(granted)))
+    return read_body(size);
   waiting_for_memory_ = true;
   bump(counters_->paused_global_memory);
   log::event(log::Level::debug, "connection waits for request memory",
@@ -247,8 +258,9 @@ void BasicConnection<Stream>::dispatch(std::shared_ptr<protocol::Bytes> frame) {
     schedule_timeout_check(*slot.deadline);
   }
   pending_request_bytes_ += slot.request_bytes;
-  router_.route(std::move(frame), stream_.get_executor(),
-                [self = self(), sequence](Reply reply) { self->complete(sequence, std::move(reply)); });
+  router_.route(std::move(frame), stream_.get_executor(), [self = self(), sequence](Reply reply) {
+    self->complete(sequence, std::move(reply));
+  });
 }
 
 template <typename Stream>
@@ -300,19 +312,25 @@ typename BasicConnection<Stream>::Deadline BasicConnection<Stream>::next_deadlin
   };
   const auto request_timeout = limits_.request_timeout;
   if (handshaking_)
-    consider(frame_started_at_ + request_timeout, "TLS handshake not completed within REQUEST_TIMEOUT_SECS",
+    consider(frame_started_at_ + request_timeout,
+             "TLS handshake not completed within REQUEST_TIMEOUT_SECS",
              counters_->tls_handshake_failures);
   if (frame_in_progress_ && !waiting_for_memory_)
     consider(frame_started_at_ + request_timeout, "frame not completed within REQUEST_TIMEOUT_SECS",
              counters_->closed_partial_frame_timeout);
   for (const auto& slot : pending_)
     if (!slot.completed && slot.deadline)
-      consider(*slot.deadline, "request not answered within REQUEST_TIMEOUT_SECS", counters_->closed_request_timeout);
+      consider(*slot.deadline, "request not answered within REQUEST_TIMEOUT_SECS",
+               counters_->closed_request_timeout);
   if (writing_)
-    consider(write_started_at_ + request_timeout, "replies not read by the client within REQUEST_TIMEOUT_SECS",
+    consider(write_started_at_ + request_timeout,
+             "replies not read by the client within REQUEST_TIMEOUT_SECS",
              counters_->closed_request_timeout);
-  const bool idle = !handshaking_ && !frame_in_progress_ && !waiting_for_memory_ && pending_.empty() && !writing_;
-  if (idle) consider(last_activity_ + limits_.idle_timeout, "idle for IDLE_TIMEOUT_SECS", counters_->closed_idle);
+  const bool idle =
+      !handshaking_ && !frame_in_progress_ && !waiting_for_memory_ && pending_.empty() && !writing_;
+  if (idle)
+    consider(last_activity_ + limits_.idle_timeout, "idle for IDLE_TIMEOUT_SECS",
+             counters_->closed_idle);
   return next;
 }
 
@@ -325,11 +343,12 @@ void BasicConnection<Stream>::schedule_timeout_check(Clock::time_point at) {
   if (timer_expiry_ && *timer_expiry_ <= at) return;
   timer_expiry_ = at;
   timeout_timer_.expires_at(at);
-  timeout_timer_.async_wait([self = self(), generation = ++timer_generation_](const asio::error_code&) {
-    if (generation != self->timer_generation_) return;  // superseded or closed
-    self->timer_expiry_.reset();
-    self->check_timeouts();
-  });
+  timeout_timer_.async_wait(
+      [self = self(), generation = ++timer_generation_](const asio::error_code&) {
+        if (generation != self->timer_generation_) return;  // superseded or closed
+        self->timer_expiry_.reset();
+        self->check_timeouts();
+      });
 }
 
 template <typename Stream>

@@ -74,7 +74,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   virtual void drain() = 0;
   virtual asio::any_io_executor socket_executor() = 0;
   // Runs once, on this connection's thread, when it closes.
-  void set_closed_listener(std::function<void()> listener) { closed_listener_ = std::move(listener); }
+  void set_closed_listener(std::function<void()> listener) {
+    closed_listener_ = std::move(listener);
+  }
 
  protected:
   std::function<void()> closed_listener_;

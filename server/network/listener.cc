@@ -6,8 +6,9 @@
 
 namespace weir {
 
-Listener::Listener(asio::io_context& accept_context, NetworkThreads& threads, const HostPort& bind_address,
-                   std::shared_ptr<Admission> admission, ConnectionServices services, asio::ssl::context* tls_context,
+Listener::Listener(asio::io_context& accept_context, NetworkThreads& threads,
+                   const HostPort& bind_address, std::shared_ptr<Admission> admission,
+                   ConnectionServices services, asio::ssl::context* tls_context,
                    ConnectionRegistry& connections)
     : acceptor_(accept_context),
       threads_(threads),
@@ -75,11 +76,12 @@ void Listener::admit(asio::ip::tcp::socket socket) {
   auto executor = on_network_thread.get_executor();
   std::shared_ptr<Connection> connection;
   if (tls_context_ != nullptr)
-    connection = std::make_shared<TlsConnection>(TlsStream(std::move(on_network_thread), *tls_context_),
-                                                 std::move(*decision.slot), services_);
-  else
     connection =
-        std::make_shared<PlaintextConnection>(std::move(on_network_thread), std::move(*decision.slot), services_);
+        std::make_shared<TlsConnection>(TlsStream(std::move(on_network_thread), *tls_context_),
+                                        std::move(*decision.slot), services_);
+  else
+    connection = std::make_shared<PlaintextConnection>(std::move(on_network_thread),
+                                                       std::move(*decision.slot), services_);
   connections_.add(connection);
   asio::post(executor, [connection] { connection->start(); });
 }

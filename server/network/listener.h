@@ -22,8 +22,8 @@ class Listener {
   // `tls_context`, when set, must outlive the listener and its connections' handshakes.
   // Every admitted connection is added to `connections` until it closes.
   Listener(asio::io_context& accept_context, NetworkThreads& threads, const HostPort& bind_address,
-           std::shared_ptr<Admission> admission, ConnectionServices services, asio::ssl::context* tls_context,
-           ConnectionRegistry& connections);
+           std::shared_ptr<Admission> admission, ConnectionServices services,
+           asio::ssl::context* tls_context, ConnectionRegistry& connections);
   void start();
   void stop();
   std::uint16_t port() const;

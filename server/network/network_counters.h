@@ -35,6 +35,8 @@ struct NetworkCounters {
   Counter tls_handshake_failures{0};
 };
 
-inline void bump(NetworkCounters::Counter& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+inline void bump(NetworkCounters::Counter& counter) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+}
 
 }  // namespace weir

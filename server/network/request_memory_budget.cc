@@ -42,11 +42,12 @@ void RequestMemoryBudget::cancel_waiters() {
 }
 
 std::shared_ptr<protocol::Bytes> RequestMemoryBudget::make_buffer(std::int64_t bytes) {
-  return std::shared_ptr<protocol::Bytes>(new protocol::Bytes(static_cast<std::size_t>(bytes)),
-                                          [budget = shared_from_this(), bytes](protocol::Bytes* buffer) {
-                                            delete buffer;
-                                            budget->release(bytes);
-                                          });
+  return std::shared_ptr<protocol::Bytes>(
+      new protocol::Bytes(static_cast<std::size_t>(bytes)),
+      [budget = shared_from_this(), bytes](protocol::Bytes* buffer) {
+        delete buffer;
+        budget->release(bytes);
+      });
 }
 
 std::int64_t RequestMemoryBudget::in_use() const {

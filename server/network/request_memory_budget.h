@@ -25,7 +25,8 @@ class RequestMemoryBudget : public std::enable_shared_from_this<RequestMemoryBud
 
   // Reserves `bytes` now and returns true, or returns false and later posts `granted` to
   // `executor` once the bytes are reserved for the caller.
-  bool acquire_or_wait(std::int64_t bytes, asio::any_io_executor executor, std::function<void()> granted);
+  bool acquire_or_wait(std::int64_t bytes, asio::any_io_executor executor,
+                       std::function<void()> granted);
   void release(std::int64_t bytes);
   // Drops every waiter without granting it (broker shutdown): waiters hold connections.
   void cancel_waiters();

@@ -52,6 +52,7 @@ BROKER_SETTINGS = (
     "TLS_CERT_PATH", "TLS_KEY_PATH", "TLS_CA_PATH", "TLS_REQUIRE_CLIENT_CERT", "TLS_MIN_VERSION",
     "TLS_CIPHERS", "SHUTDOWN_TIMEOUT_SECS", "LOG_FORMAT",
     "DEFAULT_PARTITIONS", "WEIR_LOG_LEVEL", "RETENTION_CHECK_INTERVAL_MS",
+    "TLS_ADVERTISED_ADDRESS",
 )
 
 
@@ -118,6 +119,10 @@ class Broker:
             "BIND_ADDRESS": f"127.0.0.1:{self.port}",
             "STORAGE_PATH": str(self.data_dir),
             "WEIR_LOG_LEVEL": "info",
+            # Every test client connects from 127.0.0.1, and a module of tests opens new
+            # connections far faster than one real host would: the default rate limit
+            # would ban the address midway. test_admission.py sets its own limits.
+            "CONNECTION_RATE_LIMIT": "0",
         })
         env.update(self.env_overrides)
         return env
@@ -336,13 +341,12 @@ def broker(broker_factory):
 
 
 @pytest.fixture(scope="module")
-def module_broker(request, tmp_path_factory):
+def module_broker(tmp_path_factory):
     """One broker with default settings shared by the tests of a module. Only for tests
     that create their own topics and neither restart the broker nor break it on purpose.
     A test that finds it dead fails; the next test still gets the same dead broker, so
-    the first failure is the one to read. A module may set MODULE_BROKER_SETTINGS (a dict
-    of broker settings), e.g. to lift CONNECTION_RATE_LIMIT for many short-lived clients."""
+    the first failure is the one to read."""
     brokers = []
     start = _make_factory(brokers, tmp_path_factory.mktemp("module-broker"))
-    yield start(**getattr(request.module, "MODULE_BROKER_SETTINGS", {}))
+    yield start()
     _stop_all(brokers)

@@ -97,11 +97,15 @@ def test_an_address_connecting_too_fast_is_banned_and_let_in_after_the_ban(broke
     broker = broker_factory(CONNECTION_RATE_LIMIT=5, RATE_LIMIT_BAN_SECS=ban_secs, WEIR_LOG_LEVEL="debug")
     results = [probe("127.0.0.4", broker) for _ in range(10)]
     banned_at = time.monotonic()
-    # The bucket holds 5 connections; the 6th within the same second starts the ban.
+    # The bucket holds 5 connections; the first attempt that finds it empty starts the
+    # ban (normally the 6th; later if the machine is slow enough for the bucket to
+    # refill meanwhile), and every attempt after it is refused.
     assert results[:5] == [True] * 5, results
-    assert not any(results[5:]), results
+    first_refused = results.index(False) if False in results else len(results)
+    assert first_refused < len(results), results
+    assert not any(results[first_refused:]), results
     assert refusals(broker, "CONNECTION_RATE_LIMIT exceeded, address banned") == 1
-    assert refusals(broker, "address banned for exceeding CONNECTION_RATE_LIMIT") == 4
+    assert refusals(broker, "address banned for exceeding CONNECTION_RATE_LIMIT") == len(results) - first_refused - 1
 
     assert probe("127.0.0.5", broker), "another address was refused during 127.0.0.4's ban"
 

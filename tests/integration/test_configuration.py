@@ -11,6 +11,7 @@ import json
 import os
 import pathlib
 import signal
+import socket
 import subprocess
 import time
 import tomllib
@@ -352,3 +353,24 @@ def test_text_log_lines_are_key_value_pairs(broker):
     assert lines
     for line in lines:
         assert line.startswith("ts=") and " level=" in line and " msg=" in line, line
+
+
+# --- start-up failures that are not bad values: exit code 1 and the reason ------------
+
+def test_a_busy_port_stops_start_up_naming_the_address(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        address = f"127.0.0.1:{holder.getsockname()[1]}"
+        result = run_weir(env=clean_environment(BIND_ADDRESS=address, STORAGE_PATH=tmp_path / "data"))
+    assert result.returncode == 1, result.stderr
+    assert "cannot listen" in result.stderr and address in result.stderr
+    assert "Address already in use" in result.stderr
+
+
+def test_storage_that_cannot_open_stops_start_up_naming_the_path(tmp_path):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    result = run_weir(env=clean_environment(BIND_ADDRESS=f"127.0.0.1:{free_port()}", STORAGE_PATH=not_a_folder))
+    assert result.returncode == 1, result.stderr
+    assert "cannot open storage" in result.stderr and str(not_a_folder) in result.stderr

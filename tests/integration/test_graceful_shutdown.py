@@ -296,3 +296,25 @@ def test_systemd_is_told_ready_and_stopping(broker_factory):
         code, _ = signal_and_watch(broker, signal.SIGTERM)(timeout=20)
         assert code == 0
         assert notify.recv(4096) == b"STOPPING=1"
+
+
+@pytest.mark.weir_timeout(60)
+def test_a_long_poll_is_answered_at_once_and_does_not_hold_up_the_stop(broker_factory):
+    broker = broker_factory(SHUTDOWN_TIMEOUT_SECS=30)
+    topic = unique_topic("long-poll")
+    with wire.Connection.to(broker.bootstrap, timeout=40) as connection:
+        wire.ensure_topic(connection, topic)
+        correlation_id = connection.send_request(
+            wire.API_FETCH, 4, wire.fetch_v4_body(topic, 0, 0, max_wait_ms=30000, min_bytes=1))
+        time.sleep(0.3)  # the fetch parks
+        wait_for_exit = signal_and_watch(broker, signal.SIGTERM)
+        signalled_at = time.monotonic()
+        fetched = wire.decode_fetch_v4(connection.read_response(correlation_id, timeout=10))
+        answered_after = time.monotonic() - signalled_at
+        assert connection.wait_closed(timeout=5) is None
+    code, took = wait_for_exit(timeout=20)
+    assert code == 0, broker.log_tail()
+    assert fetched[(topic, 0)]["error_code"] == wire.NONE and fetched[(topic, 0)]["records"] in (b"", None)
+    assert answered_after < 3, f"long poll answered {answered_after:.1f} s after SIGTERM"
+    assert took < 5, f"exit took {took:.1f} s"
+    assert "connections_cut_off=0" in log_events(broker, "stopped")[0]

@@ -98,8 +98,7 @@ def produce_with_backpressure(producer, topic, partition, value, on_delivery):
 def test_idempotent_producer_keeps_exactly_once_order_while_connections_drop(broker_factory):
     records, partitions, chunks, cuts = 200_000, 6, 8, 5
     relay = TcpRelay()
-    # The client reconnects at once after every cut: no connection rate limit.
-    broker = broker_factory(ADVERTISED_ADDRESS=relay.address, CONNECTION_RATE_LIMIT=0)
+    broker = broker_factory(ADVERTISED_ADDRESS=relay.address)
     relay.start(broker.port)
     try:
         topic = unique_topic("idempotent-cuts")

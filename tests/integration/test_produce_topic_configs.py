@@ -30,9 +30,6 @@ PRODUCERS = [("librdkafka", "none"), ("librdkafka", "zstd"), ("librdkafka", "gzi
 TOPIC_COMPRESSION = ["producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"]
 CODEC_IDS = {"none": 0, "uncompressed": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 RECORDS_PER_PRODUCER = 300
-# Many short-lived clients, each opening connections: faster than the default
-# CONNECTION_RATE_LIMIT lets one address (loopback here) do.
-MODULE_BROKER_SETTINGS = {"CONNECTION_RATE_LIMIT": 0}
 MESSAGE_TOO_LARGE = 10
 INVALID_TIMESTAMP = 32
 UNSUPPORTED_COMPRESSION_TYPE = 76
@@ -257,7 +254,7 @@ def test_batches_above_max_message_bytes_are_refused(broker):
 
 
 def test_the_broker_default_max_message_bytes_applies_to_topics_without_one(broker_factory):
-    small = broker_factory(MAX_MESSAGE_BYTES=4096, CONNECTION_RATE_LIMIT=0)
+    small = broker_factory(MAX_MESSAGE_BYTES=4096)
     topic = unique_topic("broker-max-message-bytes")
     with wire.Connection.to(small.bootstrap) as connection:
         wire.ensure_topic(connection, topic)

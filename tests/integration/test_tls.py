@@ -70,9 +70,13 @@ class TlsBroker:
     def tls_bootstrap(self):
         return f"127.0.0.1:{self.tls_port}"
 
-    def connect_tls(self, with_client_certificate=True):
+    def connect_tls(self, with_client_certificate=True, maximum_version=None, ciphers=None):
         """A kafka_wire connection over TLS, handshake done."""
         context = ssl.create_default_context(cafile=self.certificates.path("ca.pem"))
+        if maximum_version is not None:
+            context.maximum_version = maximum_version
+        if ciphers is not None:
+            context.set_ciphers(ciphers)
         if with_client_certificate:
             context.load_cert_chain(self.certificates.path("client.pem"), self.certificates.path("client.key"))
         raw = socket.create_connection(("127.0.0.1", self.tls_port), timeout=10)
@@ -88,14 +92,14 @@ def certificates(tmp_path_factory):
     return Certificates(tmp_path_factory.mktemp("certificates"))
 
 
-def start_tls_broker(broker_factory, certificates, require_client_certificate):
+def start_tls_broker(broker_factory, certificates, require_client_certificate, **settings):
     tls_port = free_port()
     broker = broker_factory(TLS_BIND_ADDRESS=f"127.0.0.1:{tls_port}",
                             TLS_CERT_PATH=certificates.path("server.pem"),
                             TLS_KEY_PATH=certificates.path("server.key"),
                             TLS_CA_PATH=certificates.path("ca.pem"),
                             TLS_REQUIRE_CLIENT_CERT="true" if require_client_certificate else "false",
-                            CONNECTION_RATE_LIMIT=0)
+                            CONNECTION_RATE_LIMIT=0, **settings)
     return TlsBroker(broker, tls_port, certificates)
 
 
@@ -165,6 +169,17 @@ def test_metadata_on_the_tls_port_advertises_the_tls_port(mutual_tls):
     assert [broker["port"] for broker in metadata["brokers"]] == [mutual_tls.broker.port]
 
 
+def test_tls_advertised_address_overrides_what_metadata_on_the_tls_port_says(broker_factory, certificates):
+    tls_port = free_port()
+    broker = broker_factory(TLS_BIND_ADDRESS=f"127.0.0.1:{tls_port}", TLS_ADVERTISED_ADDRESS="localhost:19093",
+                            TLS_CERT_PATH=certificates.path("server.pem"),
+                            TLS_KEY_PATH=certificates.path("server.key"))
+    tls = TlsBroker(broker, tls_port, certificates)
+    with tls.connect_tls(with_client_certificate=False) as connection:
+        metadata = wire.metadata_v1(connection, [])
+    assert [(b["host"], b["port"]) for b in metadata["brokers"]] == [("localhost", 19093)], metadata["brokers"]
+
+
 def test_a_client_without_a_certificate_is_refused_when_one_is_required(mutual_tls):
     answered = False
     try:
@@ -208,6 +223,27 @@ def test_optional_client_certificates_let_clients_without_one_in(broker_factory,
     tls = start_tls_broker(broker_factory, certificates, require_client_certificate=False)
     with tls.connect_tls(with_client_certificate=False) as connection:
         assert wire.api_versions_v0(connection)[0] == wire.NONE
+
+
+def served(tls, **client_options):
+    try:
+        with tls.connect_tls(**client_options) as connection:
+            return wire.api_versions_v0(connection)[0] == wire.NONE
+    except (ssl.SSLError, wire.ConnectionClosed, ConnectionResetError, BrokenPipeError):
+        return False
+
+
+def test_clients_below_the_minimum_tls_version_are_refused(broker_factory, certificates):
+    tls = start_tls_broker(broker_factory, certificates, False, TLS_MIN_VERSION="1.3")
+    assert not served(tls, maximum_version=ssl.TLSVersion.TLSv1_2)
+    assert served(tls)
+
+
+def test_only_the_configured_tls_1_2_ciphers_are_accepted(broker_factory, certificates):
+    tls = start_tls_broker(broker_factory, certificates, False, TLS_CIPHERS="ECDHE-ECDSA-AES256-GCM-SHA384")
+    tls_1_2 = ssl.TLSVersion.TLSv1_2
+    assert not served(tls, maximum_version=tls_1_2, ciphers="ECDHE-ECDSA-AES128-GCM-SHA256")
+    assert served(tls, maximum_version=tls_1_2, ciphers="ECDHE-ECDSA-AES256-GCM-SHA384")
 
 
 def test_a_key_that_does_not_match_the_certificate_stops_start_up(tmp_path, certificates):

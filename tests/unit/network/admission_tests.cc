@@ -1,9 +1,8 @@
-#include "server/network/admission.h"
-
 #include <catch2/catch.hpp>
 #include <vector>
 
 #include "server/config_values.h"
+#include "server/network/admission.h"
 
 namespace weir {
 namespace {
@@ -21,7 +20,8 @@ std::vector<IpNetwork> networks(const char* text) {
 
 struct Fixture {
   explicit Fixture(AdmissionSettings settings)
-      : counters(std::make_shared<NetworkCounters>()), admission(Admission::create(std::move(settings), counters)) {}
+      : counters(std::make_shared<NetworkCounters>()),
+        admission(Admission::create(std::move(settings), counters)) {}
 
   // Admits and keeps the slot open; returns the rejection, if any.
   std::optional<Rejection> connect(const char* address, Clock::time_point at) {
@@ -44,7 +44,8 @@ AdmissionSettings no_rate_limit() {
 
 }  // namespace
 
-TEST_CASE("the connection past MAX_CONNECTIONS_PER_IP is refused while another address still connects") {
+TEST_CASE(
+    "the connection past MAX_CONNECTIONS_PER_IP is refused while another address still connects") {
   auto settings = no_rate_limit();
   settings.max_connections_per_ip = 3;
   Fixture fixture(settings);
@@ -84,7 +85,8 @@ TEST_CASE("MAX_CONNECTIONS holds across addresses and allow-listed peers") {
   CHECK(fixture.admission->open_connections() == 4);
 }
 
-TEST_CASE("an address that connects faster than the rate limit is banned, then let in after the ban") {
+TEST_CASE(
+    "an address that connects faster than the rate limit is banned, then let in after the ban") {
   AdmissionSettings settings;
   settings.connection_rate_limit = 5;
   settings.ban_duration = 10s;
@@ -106,7 +108,8 @@ TEST_CASE("connections spread out within the rate limit are never banned") {
   settings.connection_rate_limit = 2;
   settings.max_connections_per_ip = 1000;
   Fixture fixture(settings);
-  for (int i = 0; i < 100; ++i) CHECK_FALSE(fixture.connect("127.0.0.6", fixture.start + i * 500ms));
+  for (int i = 0; i < 100; ++i)
+    CHECK_FALSE(fixture.connect("127.0.0.6", fixture.start + i * 500ms));
   CHECK(fixture.counters->rejected_rate_limited == 0);
 }
 
@@ -138,7 +141,8 @@ TEST_CASE("records of addresses with nothing to remember are pruned") {
   settings.connection_rate_limit = 10;
   Fixture fixture(settings);
   for (int i = 0; i < 5000; ++i) {
-    auto address = asio::ip::make_address_v4(static_cast<asio::ip::address_v4::uint_type>(0x0a000000 + i));
+    auto address =
+        asio::ip::make_address_v4(static_cast<asio::ip::address_v4::uint_type>(0x0a000000 + i));
     auto decision = fixture.admission->admit(address, fixture.start + i * 10ms);
     CHECK(decision.slot);
   }

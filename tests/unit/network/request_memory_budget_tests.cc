@@ -1,7 +1,7 @@
-#include "server/network/request_memory_budget.h"
-
 #include <catch2/catch.hpp>
 #include <vector>
+
+#include "server/network/request_memory_budget.h"
 
 namespace weir {
 namespace {

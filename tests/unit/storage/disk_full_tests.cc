@@ -1,5 +1,10 @@
 // A real full filesystem: a small tmpfs mounted for the test. Mounting needs root (CI
 // runs as root); elsewhere the test says why it did not run and passes.
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -7,12 +12,6 @@
 #include <filesystem>
 #include <future>
 #include <thread>
-
-#include <fcntl.h>
-#include <sys/mount.h>
-#include <unistd.h>
-
-#include <catch2/catch.hpp>
 
 #include "storage/store.h"
 #include "test_support.h"
@@ -30,8 +29,10 @@ class Tmpfs {
   Tmpfs(const std::filesystem::path& at, const char* size) : at_(at) {
     std::filesystem::create_directories(at_);
     const std::string data = std::string("size=") + size;
-    if (::mount("tmpfs", at_.c_str(), "tmpfs", 0, data.c_str()) == 0) mounted_ = true;
-    else error_ = std::strerror(errno);
+    if (::mount("tmpfs", at_.c_str(), "tmpfs", 0, data.c_str()) == 0)
+      mounted_ = true;
+    else
+      error_ = std::strerror(errno);
   }
   ~Tmpfs() {
     if (mounted_) ::umount2(at_.c_str(), MNT_DETACH);
@@ -60,16 +61,20 @@ void fill(const std::filesystem::path& path) {
 AppendResult append(Store& store, PartitionLog* log, std::size_t payload, Durability durability) {
   std::promise<AppendResult> done;
   auto result = done.get_future();
-  store.append(log, make_batch(0, 0, payload), 0, 0, durability, [&](const AppendResult& r) { done.set_value(r); });
+  store.append(log, make_batch(0, 0, payload), 0, 0, durability,
+               [&](const AppendResult& r) { done.set_value(r); });
   return result.get();
 }
 
-TEST_CASE("a full disk fails appends with storage_error, keeps reads and acknowledged data, and writes resume",
-          "[storage][disk_full]") {
+TEST_CASE(
+    "a full disk fails appends with storage_error, keeps reads and acknowledged data, and writes "
+    "resume",
+    "[storage][disk_full]") {
   TempDir dir;
   Tmpfs tmpfs(dir.path() / "fs", "24m");
   if (!tmpfs.mounted()) {
-    WARN("disk full test not run: cannot mount a tmpfs here (" << tmpfs.error() << "); CI runs it as root");
+    WARN("disk full test not run: cannot mount a tmpfs here (" << tmpfs.error()
+                                                               << "); CI runs it as root");
     return;
   }
   const std::string db = (dir.path() / "fs" / "db").string();
@@ -100,7 +105,8 @@ TEST_CASE("a full disk fails appends with storage_error, keeps reads and acknowl
     // Reads keep working and return every acknowledged batch.
     auto batches = split_batches(store->read(log, 0, 64 << 20).records);
     REQUIRE(batches.size() == acknowledged.size());
-    for (std::size_t i = 0; i < batches.size(); ++i) CHECK(batches[i].base_offset == acknowledged[i]);
+    for (std::size_t i = 0; i < batches.size(); ++i)
+      CHECK(batches[i].base_offset == acknowledged[i]);
 
     // Space comes back: writes resume by themselves, at the next offset. RocksDB's own
     // recovery looks at the free space every 5 s and refuses a manual Resume meanwhile,
@@ -111,7 +117,8 @@ TEST_CASE("a full disk fails appends with storage_error, keeps reads and acknowl
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (resumed.error != StorageErrc::ok && std::chrono::steady_clock::now() < give_up) {
       resumed = append(*store, log, 100, Durability::synced);
-      if (resumed.error != StorageErrc::ok) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (resumed.error != StorageErrc::ok)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     REQUIRE(resumed.error == StorageErrc::ok);
     CHECK(resumed.base_offset == watermark);

@@ -1,14 +1,13 @@
-#include <algorithm>
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <string>
-
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
 
 #include "storage/store.h"
 #include "test_support.h"
@@ -51,19 +50,22 @@ TEST_CASE("torn child: append one group at a time then die", "[.torn-child]") {
   auto store = open_store(path);
   REQUIRE(store->create_topic("t", 1, {}, nullptr) == StorageErrc::ok);
   PartitionLog* log = store->partition("t", 0);
-  for (int i = 0; i < child_appends; ++i) append_and_wait(*store, log, 1, i, 2000, Durability::written);
+  for (int i = 0; i < child_appends; ++i)
+    append_and_wait(*store, log, 1, i, 2000, Durability::written);
   ::kill(::getpid(), SIGKILL);
 }
 
 std::filesystem::path newest_wal(const std::string& db) {
   std::filesystem::path newest;
   for (const auto& entry : std::filesystem::directory_iterator(db))
-    if (entry.path().extension() == ".log" && (newest.empty() || entry.path().filename() > newest.filename()))
+    if (entry.path().extension() == ".log" &&
+        (newest.empty() || entry.path().filename() > newest.filename()))
       newest = entry.path();
   return newest;
 }
 
-TEST_CASE("a batch torn at the end of the WAL is never visible and offsets stay contiguous", "[storage][recovery]") {
+TEST_CASE("a batch torn at the end of the WAL is never visible and offsets stay contiguous",
+          "[storage][recovery]") {
   TempDir dir;
   const int status = run_child("torn child: append one group at a time then die", dir.db());
   REQUIRE(WIFSIGNALED(status));
@@ -88,7 +90,8 @@ TEST_CASE("a batch torn at the end of the WAL is never visible and offsets stay 
   CHECK(append_and_wait(*store, log, 0, 0).base_offset == 2 * (child_appends - 1));
 }
 
-TEST_CASE("reopening after a clean close recovers high watermarks of many partitions", "[storage][recovery]") {
+TEST_CASE("reopening after a clean close recovers high watermarks of many partitions",
+          "[storage][recovery]") {
   TempDir dir;
   {
     auto store = open_store(dir.db());

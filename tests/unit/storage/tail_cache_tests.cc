@@ -1,9 +1,8 @@
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <future>
 #include <thread>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "storage/reader_pool.h"
 #include "storage/store.h"
@@ -28,7 +27,8 @@ StoreOptions with_cache(std::size_t bytes) {
   return options;
 }
 
-TEST_CASE("the tail cache returns whole batches from the one containing the offset", "[storage][tail_cache]") {
+TEST_CASE("the tail cache returns whole batches from the one containing the offset",
+          "[storage][tail_cache]") {
   TailCache cache(1 << 20);
   auto tail = std::make_shared<PartitionTail>();
   cache.add(tail, 0, 3, bytes(100, 1));  // offsets 0-2
@@ -44,7 +44,8 @@ TEST_CASE("the tail cache returns whole batches from the one containing the offs
   CHECK(out[299] == std::byte{3});
 }
 
-TEST_CASE("a tail cache read honours max_bytes but returns at least one batch", "[storage][tail_cache]") {
+TEST_CASE("a tail cache read honours max_bytes but returns at least one batch",
+          "[storage][tail_cache]") {
   TailCache cache(1 << 20);
   auto tail = std::make_shared<PartitionTail>();
   for (int i = 0; i < 4; ++i) cache.add(tail, i, i + 1, bytes(100, static_cast<std::uint8_t>(i)));
@@ -107,13 +108,15 @@ TEST_CASE("a zero budget turns the tail cache off", "[storage][tail_cache]") {
   CHECK_FALSE(cache.read(*tail, 0, 1, 1000, &out));
 }
 
-TEST_CASE("just-appended batches are read from memory, identical to what RocksDB returns", "[storage][tail_cache]") {
+TEST_CASE("just-appended batches are read from memory, identical to what RocksDB returns",
+          "[storage][tail_cache]") {
   TempDir dir;
   {
     auto store = open_store(dir.db());
     REQUIRE(store->create_topic("t", 1, {}, nullptr) == StorageErrc::ok);
     PartitionLog* log = store->partition("t", 0);
-    for (int i = 0; i < 10; ++i) REQUIRE(append_and_wait(*store, log, 2, i, 50).error == StorageErrc::ok);
+    for (int i = 0; i < 10; ++i)
+      REQUIRE(append_and_wait(*store, log, 2, i, 50).error == StorageErrc::ok);
     auto from_memory = store->read_from_memory(log, 4, 1 << 20);
     REQUIRE(from_memory.has_value());
     CHECK(from_memory->error == StorageErrc::ok);
@@ -138,15 +141,18 @@ TEST_CASE("reads below the cached range fall back to RocksDB", "[storage][tail_c
   auto store = open_store(dir.db(), with_cache(1000));  // room for about 7 batches of 141 bytes
   REQUIRE(store->create_topic("t", 1, {}, nullptr) == StorageErrc::ok);
   PartitionLog* log = store->partition("t", 0);
-  for (int i = 0; i < 20; ++i) REQUIRE(append_and_wait(*store, log, 0, i, 80).error == StorageErrc::ok);
+  for (int i = 0; i < 20; ++i)
+    REQUIRE(append_and_wait(*store, log, 0, i, 80).error == StorageErrc::ok);
   CHECK_FALSE(store->read_from_memory(log, 0, 1 << 20).has_value());
   CHECK(store->read_from_memory(log, 19, 1 << 20).has_value());
   auto all = split_batches(store->read(log, 0, 1 << 20).records);
   REQUIRE(all.size() == 20);
-  for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].base_offset == static_cast<std::int64_t>(i));
+  for (std::size_t i = 0; i < all.size(); ++i)
+    CHECK(all[i].base_offset == static_cast<std::int64_t>(i));
 }
 
-TEST_CASE("without a cache, memory answers only at the high watermark or out of range", "[storage][tail_cache]") {
+TEST_CASE("without a cache, memory answers only at the high watermark or out of range",
+          "[storage][tail_cache]") {
   TempDir dir;
   auto store = open_store(dir.db(), with_cache(0));
   REQUIRE(store->create_topic("t", 1, {}, nullptr) == StorageErrc::ok);
@@ -176,7 +182,8 @@ TEST_CASE("a failed write leaves nothing in the cache", "[storage][tail_cache]")
   CHECK(split_batches(store->read_from_memory(log, 0, 1 << 20)->records).size() == 1);
 }
 
-TEST_CASE("submitted reads run on storage threads and wait_for_reads waits for them", "[storage][readers]") {
+TEST_CASE("submitted reads run on storage threads and wait_for_reads waits for them",
+          "[storage][readers]") {
   TempDir dir;
   auto store = open_store(dir.db());
   std::atomic<int> ran{0};
