@@ -176,6 +176,7 @@ void PendingFetch::finish_pass(FetchPass pass) {
   if (satisfied) {
     answered = true;
     timer.cancel();
+    context.services.metrics.bytes_fetched.add(static_cast<double>(pass.bytes));
     done(encode_reply(context, pass.response));
     return;
   }

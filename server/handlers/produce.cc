@@ -73,8 +73,14 @@ void append_partition(const std::shared_ptr<PendingProduce>& pending, const std:
   slot->index = data.index;
   ++pending->outstanding_appends;
   std::vector<std::byte> owned(batch.bytes.begin(), batch.bytes.end());
+  const auto records = static_cast<double>(batch.header.record_count);
+  const auto bytes = static_cast<double>(owned.size());
   store.append(log, std::move(owned), batch.header.last_offset_delta, batch.header.max_timestamp,
-               durability_for(acks), [pending, slot](const storage::AppendResult& result) {
+               durability_for(acks), [pending, slot, records, bytes](const storage::AppendResult& result) {
+                 if (result.error == storage::StorageErrc::ok) {
+                   pending->context.services.metrics.records_produced.add(records);
+                   pending->context.services.metrics.bytes_produced.add(bytes);
+                 }
                  asio::post(pending->context.executor, [pending, slot, result] {
                    slot->error_code = error_code_of(result.error);
                    slot->base_offset = result.error == storage::StorageErrc::ok ? result.base_offset : -1;

@@ -91,7 +91,7 @@ class Broker {
     std::string error;
     store_ = storage::Store::open(options, &error);
     REQUIRE(store_ != nullptr);
-    services_ = std::make_unique<BrokerServices>(BrokerServices{config_, *store_, waiters_});
+    services_ = std::make_unique<BrokerServices>(BrokerServices{config_, *store_, waiters_, metrics_});
     router_ = std::make_unique<Router>(*services_);
   }
 
@@ -141,6 +141,8 @@ class Broker {
   Config config_;
   std::unique_ptr<storage::Store> store_;
   FetchWaiters waiters_;
+  metrics::Registry metrics_registry_;
+  BrokerMetrics metrics_{metrics_registry_};
   std::unique_ptr<BrokerServices> services_;
   std::unique_ptr<Router> router_;
   asio::io_context io_;

@@ -1,0 +1,34 @@
+// The broker's own metric series: what handlers and the router count, in handles from
+// the metrics registry. Created once per broker; every handle is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+
+#include "metrics/registry.h"
+
+namespace weir {
+
+class BrokerMetrics {
+ public:
+  struct ApiSeries {
+    metrics::Counter requests;
+    metrics::Histogram latency_seconds;
+  };
+
+  // Creates one series per served API up front, so every API shows (at zero) from the
+  // first scrape and the map is read-only afterwards.
+  explicit BrokerMetrics(metrics::Registry& registry);
+
+  // Null for an API the broker does not serve.
+  const ApiSeries* api(std::int16_t api_key) const;
+
+  metrics::Counter records_produced;
+  metrics::Counter bytes_produced;
+  metrics::Counter bytes_fetched;
+
+ private:
+  std::map<std::int16_t, ApiSeries> apis_;
+};
+
+}  // namespace weir
