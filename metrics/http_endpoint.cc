@@ -1,9 +1,15 @@
 #include "metrics/http_endpoint.h"
 
 #include <CivetServer.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <fmt/format.h>
 
+#include <atomic>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace weir::metrics {
@@ -107,7 +113,9 @@ class HttpEndpoint::Handlers {
 };
 
 HttpEndpoint::HttpEndpoint(const std::string& host, std::uint16_t port, EndpointSources sources)
-    : handlers_(std::make_unique<Handlers>(std::move(sources))) {
+    : handlers_(std::make_unique<Handlers>(std::move(sources))),
+      wake_host_(host == "0.0.0.0" ? "127.0.0.1" : host),
+      port_(port) {
   const std::string address = fmt::format("{}:{}", host, port);
   std::vector<std::string> options = {"listening_ports", address, "num_threads", "2"};
   try {
@@ -118,9 +126,35 @@ HttpEndpoint::HttpEndpoint(const std::string& host, std::uint16_t port, Endpoint
   handlers_->add_to(*server_);
 }
 
+namespace {
+
+void connect_and_close(const std::string& host, std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) == 1)
+    ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  ::close(fd);
+}
+
+}  // namespace
+
 HttpEndpoint::~HttpEndpoint() {
   // civetweb's threads may be inside a handler: stop them before the handlers go.
-  server_.reset();
+  // Its accepting thread only sees the stop flag when poll() returns, which it otherwise
+  // does every two seconds: connections to the listening port wake it at once.
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    server_.reset();
+    stopped = true;
+  });
+  while (!stopped) {
+    connect_and_close(wake_host_, port_);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stopper.join();
 }
 
 }  // namespace weir::metrics

@@ -49,7 +49,7 @@ class HttpEndpoint {
  public:
   // Throws std::runtime_error naming the address when it cannot listen there.
   HttpEndpoint(const std::string& host, std::uint16_t port, EndpointSources sources);
-  // Joins civetweb's threads, which takes about two seconds.
+  // Joins civetweb's threads.
   ~HttpEndpoint();
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;
@@ -58,6 +58,8 @@ class HttpEndpoint {
   class Handlers;
   std::unique_ptr<Handlers> handlers_;
   std::unique_ptr<CivetServer> server_;
+  std::string wake_host_;
+  std::uint16_t port_;
 };
 
 }  // namespace weir::metrics

@@ -59,6 +59,12 @@ void Registry::add_callback(const std::string& name, const std::string& help, Ca
   family->second.series.push_back(CallbackSeries{labels, std::move(read)});
 }
 
+void Registry::drop_callbacks() {
+  // exposition() holds the mutex while it calls the callbacks.
+  std::lock_guard lock(callbacks_mutex_);
+  callbacks_.clear();
+}
+
 std::string Registry::exposition() const {
   auto families = registry_->Collect();
   {

@@ -75,6 +75,10 @@ class Registry {
   void add_callback(const std::string& name, const std::string& help, CallbackType type, const Labels& labels,
                     std::function<double()> read);
 
+  // Removes every callback series: once this returns, no `read` runs again, so the
+  // components they read may be destroyed while the registry is still being scraped.
+  void drop_callbacks();
+
   // Prometheus text exposition format 0.0.4.
   std::string exposition() const;
 

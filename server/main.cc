@@ -192,8 +192,9 @@ int main(int argc, char** argv) {
   accept_context.restart();
   accept_context.poll();
   std::size_t cut_off = broker->finish_shutdown(deadline);
-  // Scrapes read the broker and the store: stop serving them first.
+  // Scrapes read the broker and the store: stop serving before either goes.
   serving.set(nullptr, nullptr);
+  metrics_registry.drop_callbacks();
   metrics_endpoint.reset();
   // The store goes first: closing it completes appends still queued (from connections
   // cut off at the timeout) by posting to their network threads' io_contexts, which

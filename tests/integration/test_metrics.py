@@ -155,3 +155,28 @@ def test_prometheus_scrapes_the_records_produced(broker_factory, tmp_path):
             server.kill()
             server.wait()
         log.close()
+
+
+@pytest.mark.weir_timeout(60)
+def test_ready_turns_503_during_shutdown_while_health_still_answers(broker_factory):
+    import signal
+    from test_graceful_shutdown import signal_and_watch, start_stalled_request
+
+    metrics_port = free_port()
+    broker = broker_factory(METRICS_BIND_ADDRESS=f"127.0.0.1:{metrics_port}", SHUTDOWN_TIMEOUT_SECS=3)
+    assert http_get(metrics_port, "/ready")[0] == 200
+    # A half-read request holds the drain open until SHUTDOWN_TIMEOUT_SECS.
+    stalled = start_stalled_request(broker)
+    try:
+        time.sleep(0.2)
+        wait_for_exit = signal_and_watch(broker, signal.SIGTERM)
+        status, body = wait_until(lambda: (lambda answer: answer if answer[0] == 503 else None)(
+            http_get(metrics_port, "/ready")), timeout=2, interval=0.05, what="/ready to answer 503")
+        assert body == "not ready: shutting down\n"
+        status, body = http_get(metrics_port, "/health")
+        assert status == 200 and json.loads(body)["ready"] is False
+        code, took = wait_for_exit(timeout=20)
+    finally:
+        stalled.close()
+    assert code == 0, broker.log_tail()
+    assert took < 3 + 3, f"exit took {took:.1f} s with SHUTDOWN_TIMEOUT_SECS=3"
