@@ -51,6 +51,10 @@ void Broker::add_network_metrics(metrics::Registry& registry) {
               &NetworkCounters::tls_handshakes_completed);
   add_counter(registry, counters, "weir_tls_handshake_failures_total", "TLS handshakes that failed.", {},
               &NetworkCounters::tls_handshake_failures);
+  add_counter(registry, counters, "weir_received_bytes_total", "Kafka request bytes read from clients.", {},
+              &NetworkCounters::bytes_received);
+  add_counter(registry, counters, "weir_sent_bytes_total", "Kafka response bytes written to clients.", {},
+              &NetworkCounters::bytes_sent);
   registry.add_callback("weir_request_memory_bytes",
                         "Bytes held in request buffers, out of REQUEST_BUFFER_BUDGET_BYTES.", Type::gauge, {},
                         [budget = request_memory_budget_] { return static_cast<double>(budget->in_use()); });

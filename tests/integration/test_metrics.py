@@ -71,6 +71,8 @@ def test_metrics_health_and_ready_describe_what_clients_did(broker_factory):
     assert sample(text, "weir_connections_accepted_total") >= 3
     assert sample(text, 'weir_connections_rejected_total{reason="limit"}') == 0
     assert sample(text, "weir_connections_active") >= 0
+    assert sample(text, "weir_received_bytes_total") > sample(text, "weir_produced_bytes_total")
+    assert sample(text, "weir_sent_bytes_total") > sample(text, "weir_fetched_bytes_total")
     assert sample(text, "weir_commit_appends_total") >= 1
     assert sample(text, "weir_commit_bytes_total") == sample(text, "weir_produced_bytes_total")
     assert sample(text, "process_open_fds") > 3
