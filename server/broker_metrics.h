@@ -22,12 +22,16 @@ class BrokerMetrics {
 
   // Null for an API the broker does not serve.
   const ApiSeries* api(std::int16_t api_key) const;
+  // One error answered (a non-zero Kafka error code in a response, top-level or per
+  // partition). Series are created on first use: APIs times error codes stays small.
+  void count_error(std::int16_t api_key, std::int16_t error_code) const;
 
   metrics::Counter records_produced;
   metrics::Counter bytes_produced;
   metrics::Counter bytes_fetched;
 
  private:
+  metrics::Registry* registry_;
   std::map<std::int16_t, ApiSeries> apis_;
 };
 

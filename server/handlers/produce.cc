@@ -29,7 +29,12 @@ struct PendingProduce {
   ReplyCallback done;
 
   void finish_if_complete() {
-    if (outstanding_appends == 0 && replies) done(encode_reply(context, response));
+    if (outstanding_appends != 0) return;
+    for (const auto& topic : response.responses)
+      for (const auto& partition : topic.partition_responses)
+        if (partition.error_code != 0)
+          context.services.metrics.count_error(context.header.request_api_key, partition.error_code);
+    if (replies) done(encode_reply(context, response));
   }
 };
 

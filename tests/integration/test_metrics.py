@@ -13,6 +13,7 @@ import urllib.request
 
 import pytest
 
+import kafka_wire as wire
 from conftest import free_port
 from support import unique_topic, wait_until
 
@@ -45,7 +46,7 @@ def start_with_traffic(broker_factory):
     metrics_port = free_port()
     broker = broker_factory(METRICS_BIND_ADDRESS=f"127.0.0.1:{metrics_port}")
     broker.metrics_port = metrics_port
-    topic = unique_topic("metrics")
+    topic = broker.topic = unique_topic("metrics")
     create_topic(broker.bootstrap, topic, PARTITIONS)
     acknowledged = produce(broker.bootstrap, topic, 0, RECORDS)
     assert len(acknowledged) == RECORDS
@@ -58,6 +59,11 @@ def start_with_traffic(broker_factory):
 def test_metrics_health_and_ready_describe_what_clients_did(broker_factory):
     broker = start_with_traffic(broker_factory)
     port = broker.metrics_port
+    with wire.Connection.to(broker.bootstrap) as connection:
+        [(error, _)] = wire.produce_v3(connection, broker.topic, 99,
+                                       wire.record_batch([(b"k", b"v")])).values()
+        assert error == 3  # UNKNOWN_TOPIC_OR_PARTITION
+        assert wire.fetch_v4(connection, broker.topic, 0, 10**9)["error_code"] == 1  # OFFSET_OUT_OF_RANGE
 
     status, text = http_get(port, "/metrics")
     assert status == 200
@@ -71,6 +77,8 @@ def test_metrics_health_and_ready_describe_what_clients_did(broker_factory):
     assert sample(text, "weir_connections_accepted_total") >= 3
     assert sample(text, 'weir_connections_rejected_total{reason="limit"}') == 0
     assert sample(text, "weir_connections_active") >= 0
+    assert sample(text, 'weir_request_errors_total{api="Produce",code="3"}') == 1
+    assert sample(text, 'weir_request_errors_total{api="Fetch",code="1"}') == 1
     assert sample(text, "weir_received_bytes_total") > sample(text, "weir_produced_bytes_total")
     assert sample(text, "weir_sent_bytes_total") > sample(text, "weir_fetched_bytes_total")
     assert sample(text, "weir_commit_appends_total") >= 1
