@@ -144,6 +144,18 @@ struct Config {
   // TLS_ADVERTISED_ADDRESS: host:port put in Metadata for clients of the TLS listener, so
   // they reconnect over TLS. Defaults to ADVERTISED_ADDRESS's host with the TLS port.
   std::optional<HostPort> tls_advertised_address{};
+
+  // ---- Producers ----
+  // PRODUCER_ID_EXPIRATION_MS: an idempotent producer's state in a partition is dropped
+  // after this long without an append there, like Kafka's producer.id.expiration.ms.
+  std::int64_t producer_id_expiration_ms = 86400000;
+  // MAX_MESSAGE_BYTES: largest record batch a topic accepts unless its max.message.bytes
+  // says otherwise (Kafka's message.max.bytes, same default).
+  std::int64_t max_message_bytes = 1048588;
+  // VALIDATE_COMPRESSED_BATCHES: decompress every compressed batch and check its records
+  // (count and framing) before storing it, as Kafka does. Off, a compressed batch is
+  // opened only when its topic's compression.type asks for another codec.
+  bool validate_compressed_batches = true;
 };
 
 // Builds the configuration from defaults and the environment. On a bad value returns

@@ -221,6 +221,18 @@ std::vector<Setting> build_settings() {
                                                 &Config::tls_advertised_address,
                                                 "host:port put in Metadata for clients of the TLS listener; empty "
                                                 "means ADVERTISED_ADDRESS's host with the TLS listener's port"));
+  settings.push_back(integer_setting("PRODUCER_ID_EXPIRATION_MS", "producer_id_expiration_ms",
+                                     &Config::producer_id_expiration_ms, 1, 31536000000, "1..31536000000",
+                                     "an idempotent producer's state in a partition is dropped after this long "
+                                     "without an append there (Kafka's producer.id.expiration.ms)"));
+  settings.push_back(integer_setting("MAX_MESSAGE_BYTES", "max_message_bytes", &Config::max_message_bytes, 0,
+                                     INT32_MAX, "0..2147483647",
+                                     "largest record batch of a topic without max.message.bytes (Kafka's "
+                                     "message.max.bytes)"));
+  settings.push_back(bool_setting("VALIDATE_COMPRESSED_BATCHES", "validate_compressed_batches",
+                                  &Config::validate_compressed_batches,
+                                  "decompress every compressed batch and check its records before storing it, "
+                                  "as Kafka does"));
   return settings;
 }
 

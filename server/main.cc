@@ -128,6 +128,7 @@ int main(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
   weir::storage::StoreOptions options;
   options.path = config.storage_path;
+  options.producer_id_expiration_ms = config.producer_id_expiration_ms;
   options.durability_policy = config.durability == "always"     ? weir::storage::DurabilityPolicy::always
                               : config.durability == "interval" ? weir::storage::DurabilityPolicy::interval
                                                                 : weir::storage::DurabilityPolicy::per_acks;

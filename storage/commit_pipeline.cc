@@ -1,5 +1,6 @@
 #include "storage/commit_pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fmt/core.h>
 
@@ -20,8 +21,10 @@ std::int64_t wall_clock_ms() {
 }  // namespace
 
 CommitPipeline::CommitPipeline(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log,
-                               rocksdb::ColumnFamilyHandle* timeindex, TailCache* tail_cache, Settings settings)
-    : db_(db), log_(log), timeindex_(timeindex), tail_cache_(tail_cache), settings_(settings) {
+                               rocksdb::ColumnFamilyHandle* timeindex, TailCache* tail_cache, Settings settings,
+                               ProducerStateOptions producer_state)
+    : db_(db), log_(log), timeindex_(timeindex), tail_cache_(tail_cache), settings_(settings),
+      producer_state_(producer_state) {
   queue_.reserve(initial_queue_capacity);
   touched_.reserve(initial_queue_capacity);
   writer_ = std::thread([this] { run(); });
@@ -158,7 +161,10 @@ void CommitPipeline::commit(std::span<Append> group) {
   ++group_number_;
   write_batch_.Clear();
   touched_.clear();
+  producer_undo_.clear();
+  expire_producers(wall_clock_ms());
   bool sync = false;
+  bool duplicate_wants_sync = false;
   bool write_failed = false;
   std::uint64_t group_bytes = 0;
 
@@ -174,6 +180,10 @@ void CommitPipeline::commit(std::span<Append> group) {
         static_cast<std::int32_t>(keys::get_u32(reinterpret_cast<const char*>(append.batch.data()) +
                                                 keys::batch::last_offset_delta_at)) != append.last_offset_delta) {
       append.error = StorageErrc::storage_error;
+      continue;
+    }
+    if (!check_producer(append)) {
+      if (append.duplicate && append.durability == Durability::synced) duplicate_wants_sync = true;
       continue;
     }
     if (log->group_ != group_number_) {
@@ -202,6 +212,7 @@ void CommitPipeline::commit(std::span<Append> group) {
       status = write_batch_.Put(timeindex_, rocksdb::Slice(time_key.data(), time_key.size()),
                                 rocksdb::Slice(offset_value, sizeof offset_value));
     }
+    if (status.ok()) status = record_producer(append);
     if (!status.ok()) {
       fmt::print(stderr, "weir storage: cannot add a batch to the write batch: {}\n", status.ToString());
       write_failed = true;
@@ -210,7 +221,7 @@ void CommitPipeline::commit(std::span<Append> group) {
     if (append.durability == Durability::synced) sync = true;
     group_bytes += append.batch.size();
   }
-  sync = group_needs_sync(sync);
+  sync = group_needs_sync(sync || duplicate_wants_sync);
 
   if (!write_failed && !touched_.empty()) {
     if (!resume_if_needed()) {
@@ -232,6 +243,17 @@ void CommitPipeline::commit(std::span<Append> group) {
       groups_.fetch_add(1, std::memory_order_relaxed);
       if (sync) synced_groups_.fetch_add(1, std::memory_order_relaxed);
     }
+  } else if (!write_failed && sync && unsynced_writes_) {
+    // Only retries in this group: the original of an acks=all retry may have been written
+    // unsynced (acks=1), so the retry's answer waits for the fsync it asked for.
+    const rocksdb::Status status = db_->SyncWAL();
+    if (!status.ok()) {
+      fmt::print(stderr, "weir storage: WAL sync failed: {}\n", status.ToString());
+      write_failed = true;
+    } else {
+      unsynced_writes_ = false;
+      last_sync_ = Clock::now();
+    }
   }
 
   const std::int64_t append_time_ms = wall_clock_ms();
@@ -241,12 +263,13 @@ void CommitPipeline::commit(std::span<Append> group) {
       log->next_offset_ = log->group_start_next_offset_;
       log->max_timestamp_ = log->group_start_max_timestamp_;
     }
+    rollback_producers();
   } else {
     // Into the cache before the high watermark moves, so a reader that sees the new
     // watermark finds every batch below it either here or in RocksDB.
     if (tail_cache_ != nullptr && tail_cache_->enabled()) {
       for (Append& append : group) {
-        if (append.error != StorageErrc::ok) continue;
+        if (append.error != StorageErrc::ok || append.duplicate) continue;
         const std::int64_t next_offset = append.base_offset + append.last_offset_delta + 1;
         tail_cache_->add(append.log->tail_, append.base_offset, next_offset,
                          std::make_shared<const std::vector<std::byte>>(std::move(append.batch)));
@@ -255,7 +278,7 @@ void CommitPipeline::commit(std::span<Append> group) {
     for (PartitionLog* log : touched_) log->high_watermark_.store(log->next_offset_, std::memory_order_release);
     if (!touched_.empty()) commit_sequence_.fetch_add(1, std::memory_order_acq_rel);
     std::uint64_t committed = 0;
-    for (const Append& append : group) committed += append.error == StorageErrc::ok ? 1 : 0;
+    for (const Append& append : group) committed += append.error == StorageErrc::ok && !append.duplicate ? 1 : 0;
     appends_.fetch_add(committed, std::memory_order_relaxed);
     bytes_.fetch_add(group_bytes, std::memory_order_relaxed);
   }
@@ -267,6 +290,10 @@ void CommitPipeline::commit(std::span<Append> group) {
       result.error = append.error;
     } else if (write_failed) {
       result.error = StorageErrc::storage_error;
+    } else if (append.duplicate) {
+      // Kafka answers a duplicate with the original offset and no append time.
+      result.base_offset = append.base_offset;
+      result.duplicate = true;
     } else {
       result.base_offset = append.base_offset;
       result.log_append_time_ms = append_time_ms;
@@ -277,6 +304,88 @@ void CommitPipeline::commit(std::span<Append> group) {
   if (!write_failed && !touched_.empty()) {
     std::lock_guard lock(listener_mutex_);
     if (listener_) listener_();
+  }
+}
+
+bool CommitPipeline::check_producer(Append& append) {
+  if (producer_state_.column == nullptr) return true;
+  const char* header = reinterpret_cast<const char*>(append.batch.data());
+  append.producer_id = static_cast<std::int64_t>(keys::get_u64(header + keys::batch::producer_id_at));
+  if (append.producer_id < 0) return true;
+  append.producer_epoch = static_cast<std::int16_t>(
+      (static_cast<unsigned char>(header[keys::batch::producer_epoch_at]) << 8) |
+      static_cast<unsigned char>(header[keys::batch::producer_epoch_at + 1]));
+  append.base_sequence = static_cast<std::int32_t>(keys::get_u32(header + keys::batch::base_sequence_at));
+
+  ProducerEntry* entry = append.log->producers_.find(append.producer_id);
+  // State recovered at open is not in the periodic expiry scan: check its age here so it
+  // expires exactly as if it were.
+  if (entry != nullptr && wall_clock_ms() - entry->last_append_ms > producer_state_.expiration_ms) {
+    producer_undo_.push_back(ProducerUndo{append.log, append.producer_id, *entry});
+    append.log->producers_.erase(append.producer_id);
+    entry = nullptr;
+  }
+  const SequenceCheck check =
+      check_sequence(entry, append.producer_epoch, append.base_sequence,
+                     last_sequence_of(append.base_sequence, append.last_offset_delta));
+  switch (check.verdict) {
+    case SequenceVerdict::append:
+      return true;
+    case SequenceVerdict::duplicate:
+      append.duplicate = true;
+      append.base_offset = check.original.base_offset;
+      return false;
+    case SequenceVerdict::out_of_order_sequence:
+      append.error = StorageErrc::out_of_order_sequence;
+      return false;
+    case SequenceVerdict::invalid_producer_epoch:
+      append.error = StorageErrc::invalid_producer_epoch;
+      return false;
+  }
+  return false;
+}
+
+rocksdb::Status CommitPipeline::record_producer(const Append& append) {
+  if (producer_state_.column == nullptr || append.producer_id < 0) return rocksdb::Status::OK();
+  PartitionLog* log = append.log;
+  ProducerEntry* existing = log->producers_.find(append.producer_id);
+  producer_undo_.push_back(ProducerUndo{
+      log, append.producer_id, existing ? std::optional<ProducerEntry>(*existing) : std::nullopt});
+  ProducerEntry& entry = log->producers_.get_or_create(append.producer_id);
+  const ProducerBatch batch{append.base_sequence, last_sequence_of(append.base_sequence, append.last_offset_delta),
+                            append.base_offset, append.last_offset_delta};
+  record_batch(entry, append.producer_epoch, batch, wall_clock_ms());
+  if (!log->in_producer_expiry_scan_) {
+    log->in_producer_expiry_scan_ = true;
+    logs_with_producers_.push_back(log);
+  }
+  const auto key = producer_key(log->key_prefix_, append.producer_id);
+  return write_batch_.Put(producer_state_.column, rocksdb::Slice(key.data(), key.size()), encode_entry(entry));
+}
+
+void CommitPipeline::rollback_producers() {
+  // Newest first, so an entry touched twice in the group ends as it was before it.
+  for (auto it = producer_undo_.rbegin(); it != producer_undo_.rend(); ++it) {
+    if (it->previous) {
+      it->log->producers_.restore(it->producer_id, *it->previous);
+    } else {
+      it->log->producers_.erase(it->producer_id);
+    }
+  }
+  producer_undo_.clear();
+}
+
+void CommitPipeline::expire_producers(std::int64_t now_ms) {
+  if (producer_state_.column == nullptr || now_ms < next_expiry_scan_ms_) return;
+  // Kafka checks every 10 minutes (producer.id.expiration.check.interval.ms); a shorter
+  // expiration is checked as often as it can take effect.
+  constexpr std::int64_t max_check_interval_ms = 600000;
+  next_expiry_scan_ms_ = now_ms + std::clamp<std::int64_t>(producer_state_.expiration_ms, 1, max_check_interval_ms);
+  for (PartitionLog* log : logs_with_producers_) {
+    for (const std::int64_t producer_id : log->producers_.expire(now_ms, producer_state_.expiration_ms)) {
+      const auto key = producer_key(log->key_prefix_, producer_id);
+      write_batch_.Delete(producer_state_.column, rocksdb::Slice(key.data(), key.size()));
+    }
   }
 }
 

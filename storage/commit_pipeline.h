@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <thread>
 #include <vector>
@@ -20,6 +21,14 @@
 #include "storage/types.h"
 
 namespace weir::storage {
+
+// Where and how long the commit pipeline keeps idempotent producer state. A null column
+// family disables the sequence checks (tests of the log alone).
+struct ProducerStateOptions {
+  rocksdb::ColumnFamilyHandle* column = nullptr;
+  // producer.id.expiration.ms: state idle this long is dropped (memory and disk).
+  std::int64_t expiration_ms = 86400000;
+};
 
 // Appends from any thread are queued; one writer thread drains everything queued (every
 // partition, every caller) and commits it as one group: it assigns contiguous offsets per
@@ -34,6 +43,11 @@ namespace weir::storage {
 //
 // The queue and the writer's buffers are reused from group to group: after warm-up an
 // append allocates nothing beyond the batch and the callback its caller made.
+//
+// Idempotent producers: a batch with a producer id is checked against its partition's
+// producer state here, where offsets are assigned, so two requests in flight for the same
+// partition are ordered by the queue. A retried batch completes with its original offsets
+// and writes nothing; the state of an appended batch is put in the same WriteBatch.
 class CommitPipeline {
  public:
   using Done = std::function<void(const AppendResult&)>;
@@ -46,7 +60,7 @@ class CommitPipeline {
 
   // `tail_cache` may be null (no cache); it is written by the writer thread only.
   CommitPipeline(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log, rocksdb::ColumnFamilyHandle* timeindex,
-                 TailCache* tail_cache, Settings settings);
+                 TailCache* tail_cache, Settings settings, ProducerStateOptions producer_state = {});
   // Calls stop().
   ~CommitPipeline();
   CommitPipeline(const CommitPipeline&) = delete;
@@ -74,12 +88,32 @@ class CommitPipeline {
     Done done;
     std::int64_t base_offset = -1;        // set by the writer
     StorageErrc error = StorageErrc::ok;  // set by the writer for appends refused alone
+    bool duplicate = false;               // set by the writer: a retry, base_offset is the original's
+    // Read from the batch header by the writer; producer_id -1 for a plain batch.
+    std::int64_t producer_id = -1;
+    std::int16_t producer_epoch = -1;
+    std::int32_t base_sequence = -1;
+  };
+
+  // A producer entry as it was before this group changed it, restored if the write fails.
+  struct ProducerUndo {
+    PartitionLog* log;
+    std::int64_t producer_id;
+    std::optional<ProducerEntry> previous;
   };
 
   using Clock = std::chrono::steady_clock;
 
   void run();
   void commit(std::span<Append> group);
+  // Sequence check of an idempotent batch; false when it must not be appended (a
+  // duplicate or an error, recorded in `append`).
+  bool check_producer(Append& append);
+  // Records the appended batch in its producer's state and in the WriteBatch.
+  rocksdb::Status record_producer(const Append& append);
+  void rollback_producers();
+  // Drops state idle for longer than the expiration, at most once per check interval.
+  void expire_producers(std::int64_t now_ms);
   bool group_needs_sync(bool any_synced_append) const;
   // Brings RocksDB back after a failed write (Resume); false while it still cannot write.
   bool resume_if_needed();
@@ -91,6 +125,7 @@ class CommitPipeline {
   rocksdb::ColumnFamilyHandle* const timeindex_;
   TailCache* const tail_cache_;
   const Settings settings_;
+  const ProducerStateOptions producer_state_;
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -105,6 +140,9 @@ class CommitPipeline {
   rocksdb::WriteBatch write_batch_;
   std::vector<PartitionLog*> touched_;  // partitions in the current group
   std::uint64_t group_number_ = 0;
+  std::vector<ProducerUndo> producer_undo_;
+  std::vector<PartitionLog*> logs_with_producers_;
+  std::int64_t next_expiry_scan_ms_ = 0;
   bool needs_resume_ = false;         // the last write failed; RocksDB may be read-only
   bool unsynced_writes_ = false;      // written since the last WAL fsync
   Clock::time_point last_sync_ = Clock::now();

@@ -72,6 +72,9 @@ constexpr std::size_t header_size = 61;
 constexpr std::size_t base_offset_at = 0;         // int64, not covered by the CRC
 constexpr std::size_t last_offset_delta_at = 23;  // int32
 constexpr std::size_t max_timestamp_at = 35;      // int64
+constexpr std::size_t producer_id_at = 43;        // int64
+constexpr std::size_t producer_epoch_at = 51;     // int16
+constexpr std::size_t base_sequence_at = 53;      // int32
 }  // namespace batch
 
 }  // namespace weir::storage::keys

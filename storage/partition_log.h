@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 
+#include "storage/producer_state.h"
 #include "storage/tail_cache.h"
 #include "storage/types.h"
 
@@ -57,6 +58,10 @@ class PartitionLog {
   std::int64_t group_start_next_offset_ = 0;
   std::int64_t group_start_max_timestamp_ = 0;
   std::uint64_t group_ = 0;  // the last group this partition took part in
+
+  // Idempotent producers of this partition; owned like the fields above.
+  ProducerStateTable producers_;
+  bool in_producer_expiry_scan_ = false;  // listed in CommitPipeline's expiry scan
 };
 
 }  // namespace weir::storage

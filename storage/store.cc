@@ -48,7 +48,7 @@ Store::Store(const StoreOptions& options) : options_(options) {}
 std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* error) {
   std::unique_ptr<Store> store(new Store(options));
   std::string reason;
-  if (!store->open_database(&reason) || !store->load_metadata(&reason)) {
+  if (!store->open_database(&reason) || !store->load_metadata(&reason) || !store->load_producer_state(&reason)) {
     if (error != nullptr) *error = reason;
     return nullptr;
   }
@@ -58,7 +58,8 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* err
   settings.flush_interval = std::max(options.flush_interval, std::chrono::milliseconds(1));
   store->tail_cache_ = std::make_unique<TailCache>(options.tail_cache_bytes);
   store->pipeline_ = std::make_unique<CommitPipeline>(store->db_.get(), store->log_, store->timeindex_,
-                                                      store->tail_cache_.get(), settings);
+                                                      store->tail_cache_.get(), settings,
+                                                      ProducerStateOptions{store->producers_, options.producer_id_expiration_ms});
   store->readers_ = std::make_unique<ReaderPool>(options.reader_threads);
   store->start_retention();
   return store;
@@ -132,6 +133,7 @@ bool Store::open_database(std::string* error) {
     if (handle->GetName() == log_column) log_ = handle;
     if (handle->GetName() == meta_column) meta_ = handle;
     if (handle->GetName() == timeindex_column) timeindex_ = handle;
+    if (handle->GetName() == producers_column) producers_ = handle;
   }
   return true;
 }

@@ -71,6 +71,9 @@ struct StoreOptions {
   // partition costs memory and a few seeks at open, and a client must not be able to ask
   // for two billion of them.
   std::int32_t max_partitions_per_topic = 100000;
+  // Kafka's producer.id.expiration.ms: idempotent producer state of a partition is dropped
+  // once the producer has not appended to it for this long.
+  std::int64_t producer_id_expiration_ms = 86400000;
   // When the WAL is fsynced (see DurabilityPolicy in storage/types.h).
   DurabilityPolicy durability_policy = DurabilityPolicy::per_acks;
   // DurabilityPolicy::interval only: longest time written appends stay unsynced.
@@ -198,6 +201,10 @@ class Store {
   // the call.
   std::uint64_t commit_sequence() const;
 
+  // A producer id for InitProducerId, never handed out before, even across restarts: ids
+  // are reserved in blocks with a synced write, so most calls do no I/O. Thread-safe;
+  // storage_error if the reservation cannot be written.
+  StorageErrc allocate_producer_id(std::int64_t* producer_id);
   // Deletion. Every deletion is a RocksDB DeleteRange of whole batches plus the new log
   // start offset, written together in one synced WriteBatch; the log start offset is
   // recovered on open. The high watermark never moves back, and an emptied partition
@@ -241,6 +248,9 @@ class Store {
   bool load_metadata(std::string* error);
   bool recover_partitions(Topic& topic, std::string* error);
   void insert_topic(std::unique_ptr<Topic> topic);  // caller holds topics_mutex_ exclusively
+  // Reads every partition's idempotent producer state (one scan of `producers`, whose size
+  // is bounded by producers x partitions, not by the log) and the producer id counter.
+  bool load_producer_state(std::string* error);
 
   StoreOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -248,6 +258,7 @@ class Store {
   rocksdb::ColumnFamilyHandle* log_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* timeindex_ = nullptr;
+  rocksdb::ColumnFamilyHandle* producers_ = nullptr;
   std::unique_ptr<TailCache> tail_cache_;  // outlives the pipeline, which fills it
   std::unique_ptr<CommitPipeline> pipeline_;
   std::unique_ptr<ReaderPool> readers_;
@@ -264,6 +275,9 @@ class Store {
   std::uint32_t next_internal_id_ = 1;                // guarded by create_mutex_
   std::unordered_set<std::string> collision_names_;  // names with '.' as '_'; create_mutex_
 
+  std::mutex producer_id_mutex_;
+  std::int64_t next_producer_id_ = 0;       // guarded by producer_id_mutex_
+  std::int64_t producer_id_block_end_ = 0;  // first id not reserved on disk; producer_id_mutex_
   // Deletion (storage/deletion.cc).
   StorageErrc delete_below(PartitionLog* log, std::int64_t new_log_start_offset);  // holds deletion_mutex_
   std::int64_t retention_start_offset(PartitionLog* log, const RetentionPolicy& policy, std::int64_t now_ms) const;

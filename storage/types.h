@@ -22,6 +22,8 @@ enum class StorageErrc {
   invalid_topic_name,
   offset_out_of_range,
   storage_error,
+  out_of_order_sequence,   // an idempotent batch whose sequence leaves a gap
+  invalid_producer_epoch,  // an idempotent batch from an epoch older than the last seen
 };
 
 // A topic as stored in the `meta` column family. Immutable once created.
@@ -54,6 +56,8 @@ struct AppendResult {
   std::int64_t base_offset = -1;         // offset given to the batch's first record
   std::int64_t log_append_time_ms = -1;  // wall clock when the group was committed
   std::int64_t log_start_offset = -1;    // the partition's log start offset when the append completed; -1 if unknown
+  // A retried idempotent batch: nothing was stored, base_offset is the original's.
+  bool duplicate = false;
 };
 
 struct ReadResult {

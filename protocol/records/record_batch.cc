@@ -123,12 +123,10 @@ class Cursor {
 // exactly its fields, offset deltas run 0..record_count-1 and the last record ends at the
 // batch end. Calls `visit` (when given) with each record. Kafka's record reader throws
 // InvalidRecordException for the same faults, hence invalid_record.
-BatchError walk_records(const RecordBatchHeader& header, BytesView batch,
+BatchError walk_records(const RecordBatchHeader& header, BytesView records,
                         const std::function<void(const Record&)>* visit) {
-  if (batch.size() < kBatchHeaderSize || header.record_count < 0) {
-    return BatchError::invalid_record;
-  }
-  Cursor cursor(batch.subspan(kBatchHeaderSize));
+  if (header.record_count < 0) return BatchError::invalid_record;
+  Cursor cursor(records);
   Record record;
   for (std::int32_t i = 0; i < header.record_count; ++i) {
     std::int32_t length = 0;
@@ -209,6 +207,8 @@ ErrorCode error_code_for(BatchError error) {
       return ErrorCode::unsupported_compression_type;
     case BatchError::unsupported_for_message_format:
       return ErrorCode::unsupported_for_message_format;
+    case BatchError::message_too_large:
+      return ErrorCode::message_too_large;
   }
   return ErrorCode::unknown_server_error;
 }
@@ -225,6 +225,8 @@ const char* to_string(BatchError error) {
       return "unsupported_compression_type";
     case BatchError::unsupported_for_message_format:
       return "unsupported_for_message_format";
+    case BatchError::message_too_large:
+      return "message_too_large";
   }
   return "unknown";
 }
@@ -279,9 +281,9 @@ BatchError validate_produce_records(BytesView records, ValidatedBatch* out) {
   // trailing byte costs no compatibility and keeps a client bug from going unnoticed.
   if (batch_size < static_cast<std::int64_t>(available)) return BatchError::invalid_record;
 
+  // The client's base_offset is ignored, as Kafka's LogValidator does: the broker
+  // overwrites it with the offset it assigns.
   const RecordBatchHeader header = *parse_header(records);
-  // Clients write base_offset 0; the broker assigns the real one.
-  if (header.base_offset != 0) return BatchError::invalid_record;
   if (crc32c(records.subspan(kCrcCoveredFrom)) != header.crc) return BatchError::corrupt_message;
   if (header.compression() > kMaxKnownCodec) return BatchError::unsupported_compression_type;
   if (header.last_offset_delta < 0 || header.record_count < 1 ||
@@ -293,7 +295,8 @@ BatchError validate_produce_records(BytesView records, ValidatedBatch* out) {
   // An idempotent or transactional batch must carry a sequence number.
   if (header.producer_id >= 0 && header.base_sequence < 0) return BatchError::invalid_record;
   if (header.compression() == 0) {
-    if (const BatchError e = walk_records(header, records, nullptr); e != BatchError::none) {
+    if (const BatchError e = walk_records(header, records.subspan(kBatchHeaderSize), nullptr);
+        e != BatchError::none) {
       return e;
     }
   }
@@ -304,7 +307,12 @@ BatchError validate_produce_records(BytesView records, ValidatedBatch* out) {
 BatchError for_each_record(const ValidatedBatch& batch,
                            const std::function<void(const Record&)>& visit) {
   if (batch.header.compression() != 0) return BatchError::unsupported_compression_type;
-  return walk_records(batch.header, batch.bytes, &visit);
+  if (batch.bytes.size() < kBatchHeaderSize) return BatchError::invalid_record;
+  return walk_records(batch.header, batch.bytes.subspan(kBatchHeaderSize), &visit);
+}
+
+BatchError validate_records(const RecordBatchHeader& header, BytesView records) {
+  return walk_records(header, records, nullptr);
 }
 
 BatchError for_each_batch(BytesView log_bytes,

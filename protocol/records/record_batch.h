@@ -80,7 +80,7 @@ enum class BatchError {
   // small for any batch. Java clients retry it, which is right for damage in transit.
   corrupt_message,
   // INVALID_RECORD (87): intact bytes that break a rule: no whole batch, more than one,
-  // magic other than 2, base_offset not 0, counts that disagree, a control batch, a
+  // magic other than 2, counts that disagree, a control batch, a
   // producer id without a sequence, malformed records. Not retriable: resending the same
   // bytes cannot succeed.
   invalid_record,
@@ -89,6 +89,9 @@ enum class BatchError {
   // UNSUPPORTED_FOR_MESSAGE_FORMAT (43): for_each_batch met magic other than 2. The
   // produce validator never returns it (Kafka answers INVALID_RECORD there).
   unsupported_for_message_format,
+  // MESSAGE_TOO_LARGE (10): the records would decompress to more than the broker
+  // accepts to hold in memory for one batch.
+  message_too_large,
 };
 
 // Kafka error code to put in a response for `error`. (Not named to_error_code: callers
@@ -125,7 +128,7 @@ std::optional<RecordBatchHeader> parse_header(BytesView batch);
 //   magic != 2                                   -> invalid_record
 //   batch_length + 12 < 61 (shorter than header) -> corrupt_message
 //   bytes after the batch (a second batch)       -> invalid_record
-//   base_offset != 0                             -> invalid_record
+//   (base_offset is not checked: the broker overwrites it, as Kafka does)
 //   CRC-32C of bytes [21, end) != crc            -> corrupt_message
 //   codec > 4                                    -> unsupported_compression_type
 //   last_offset_delta < 0, record_count < 1, or
@@ -146,6 +149,12 @@ BatchError validate_produce_records(BytesView records, ValidatedBatch* out);
 // bad one have been visited).
 BatchError for_each_record(const ValidatedBatch& batch,
                            const std::function<void(const Record&)>& visit);
+
+// Checks the uncompressed records of a batch (those after the header, or a compressed
+// batch's payload once decompressed) with the rules validate_produce_records applies to
+// an uncompressed batch: exactly header.record_count records, offset deltas 0..count-1,
+// every field within its record, nothing after the last record.
+BatchError validate_records(const RecordBatchHeader& header, BytesView records);
 
 // Iterates over concatenated batches (a log segment, a Fetch response payload) without
 // checking CRCs. A trailing partial batch is skipped, as Kafka clients do. Stops with

@@ -13,6 +13,7 @@ void list_offsets(RequestContext& context, ReplyCallback done);
 void create_topics(RequestContext& context, ReplyCallback done);
 void delete_topics(RequestContext& context, ReplyCallback done);
 void delete_records(RequestContext& context, ReplyCallback done);
+void init_producer_id(RequestContext& context, ReplyCallback done);
 void describe_configs(RequestContext& context, ReplyCallback done);
 void alter_configs(RequestContext& context, ReplyCallback done);
 void incremental_alter_configs(RequestContext& context, ReplyCallback done);

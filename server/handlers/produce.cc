@@ -1,13 +1,17 @@
-// Produce (key 0): validate each partition's record batch, append it through the commit
-// pipeline, and answer once every partition has been stored with the durability the
+// Produce (key 0): validate each partition's record batch, apply its topic's configs
+// (max.message.bytes, compression.type, message.timestamp.type), append it through the
+// commit pipeline, and answer once every partition has been stored with the durability the
 // request's acks asked for (acks=0: no answer at all, as every client expects).
+#include <chrono>
 #include <fmt/format.h>
 
 #include "protocol/generated/produce_request.h"
 #include "protocol/generated/produce_response.h"
+#include "protocol/records/compressed_batch.h"
 #include "protocol/records/record_batch.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/storage_errors.h"
+#include "server/handlers/topic_produce_settings.h"
 
 namespace weir::handlers {
 namespace {
@@ -55,6 +59,84 @@ PartitionResponse refused(std::int32_t index, ErrorCode error, std::string messa
   return result;
 }
 
+// Produce v7 is the first version a producer may send zstd with (KIP-110).
+constexpr std::int16_t first_zstd_version = 7;
+// Most bytes one batch may decompress to. Kafka sets no limit; one keeps a small
+// compressed batch from making the broker allocate without bound.
+constexpr std::size_t max_uncompressed_batch_bytes = 256u << 20;
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A batch ready to append: the bytes to store and the timestamp the time index gets.
+struct PreparedBatch {
+  std::vector<std::byte> bytes;
+  std::int64_t max_timestamp = -1;
+  std::int64_t log_append_time_ms = -1;  // -1 unless the topic uses LogAppendTime
+};
+
+// Kafka's checks and rewrites between validation and append (UnifiedLog.append and
+// LogValidator), in their order. Fills *refusal and returns false to refuse the batch.
+bool prepare_batch(const records::ValidatedBatch& batch, const TopicProduceSettings& settings,
+                   const RequestContext& context, std::int32_t partition, PreparedBatch* prepared,
+                   PartitionResponse* refusal) {
+  const auto codec = static_cast<records::Compression>(batch.header.compression());
+  if (codec == records::Compression::zstd && context.version() < first_zstd_version) {
+    *refusal = refused(partition, ErrorCode::unsupported_compression_type,
+                       "zstd compressed batches need Produce v7 or later");
+    return false;
+  }
+  const auto size = static_cast<std::int64_t>(batch.bytes.size());
+  if (size > settings.segment_bytes) {
+    *refusal = refused(partition, ErrorCode::record_list_too_large,
+                       fmt::format("batch of {} bytes is larger than segment.bytes {}", size, settings.segment_bytes));
+    return false;
+  }
+  if (size > settings.max_message_bytes) {
+    *refusal = refused(partition, ErrorCode::message_too_large,
+                       fmt::format("batch of {} bytes is larger than max.message.bytes {}", size,
+                                   settings.max_message_bytes));
+    return false;
+  }
+  if (batch.header.timestamp_type_is_log_append_time() && !settings.log_append_time) {
+    *refusal = refused(partition, ErrorCode::invalid_timestamp, "producers may not set LogAppendTime");
+    return false;
+  }
+
+  const records::Compression target = settings.compression.value_or(codec);
+  const bool recompress = target != codec;
+  if (recompress || (codec != records::Compression::none && context.services.config.validate_compressed_batches)) {
+    protocol::Bytes uncompressed;
+    const auto error = records::decompress_records(batch, max_uncompressed_batch_bytes, &uncompressed);
+    if (error != records::BatchError::none) {
+      *refusal = refused(partition, records::error_code_for(error),
+                         fmt::format("invalid {} record batch: {}", records::codec_name(codec), records::to_string(error)));
+      return false;
+    }
+    if (recompress) {
+      prepared->bytes = records::rebuild_batch(batch, uncompressed, target);
+      // The limit applies to what is stored, as Kafka checks it again after recompressing.
+      if (static_cast<std::int64_t>(prepared->bytes.size()) > settings.max_message_bytes) {
+        *refusal = refused(partition, ErrorCode::message_too_large,
+                           fmt::format("batch of {} bytes recompressed with {} is larger than max.message.bytes {}",
+                                       prepared->bytes.size(), records::codec_name(target),
+                                       settings.max_message_bytes));
+        return false;
+      }
+    }
+  }
+  if (prepared->bytes.empty()) prepared->bytes.assign(batch.bytes.begin(), batch.bytes.end());
+  prepared->max_timestamp = batch.header.max_timestamp;
+  if (settings.log_append_time) {
+    prepared->log_append_time_ms = wall_clock_ms();
+    prepared->max_timestamp = prepared->log_append_time_ms;
+    records::set_log_append_time(prepared->bytes, prepared->log_append_time_ms);
+  }
+  return true;
+}
+
 // Validates and queues one partition's batch; the response entry is filled in when the
 // append completes.
 void append_partition(const std::shared_ptr<PendingProduce>& pending, const std::string& topic,
@@ -75,20 +157,30 @@ void append_partition(const std::shared_ptr<PendingProduce>& pending, const std:
                     fmt::format("invalid record batch: {}", records::to_string(batch_error)));
     return;
   }
+  PreparedBatch prepared;
+  // The topic's current configs (AlterConfigs may have changed them since it was created).
+  const auto description = store.find_topic(topic);
+  const TopicProduceSettings settings =
+      produce_settings_for(description ? *description : log->topic(), pending->context.services.config);
+  if (!prepare_batch(batch, settings, pending->context, data.index, &prepared, slot)) return;
   slot->index = data.index;
   ++pending->outstanding_appends;
-  std::vector<std::byte> owned(batch.bytes.begin(), batch.bytes.end());
+  const std::int64_t log_append_time_ms = prepared.log_append_time_ms;
   const auto records = static_cast<double>(batch.header.record_count);
-  const auto bytes = static_cast<double>(owned.size());
-  store.append(log, std::move(owned), batch.header.last_offset_delta, batch.header.max_timestamp,
-               durability_for(acks), [pending, slot, records, bytes](const storage::AppendResult& result) {
-                 if (result.error == storage::StorageErrc::ok) {
+  const auto bytes = static_cast<double>(prepared.bytes.size());
+  store.append(log, std::move(prepared.bytes), batch.header.last_offset_delta, prepared.max_timestamp,
+               durability_for(acks),
+               [pending, slot, log_append_time_ms, records, bytes](const storage::AppendResult& result) {
+                 const bool stored = result.error == storage::StorageErrc::ok;
+                 if (stored && !result.duplicate) {
                    pending->context.services.metrics.records_produced.add(records);
                    pending->context.services.metrics.bytes_produced.add(bytes);
                  }
-                 asio::post(pending->context.executor, [pending, slot, result] {
+                 asio::post(pending->context.executor, [pending, slot, result, log_append_time_ms, stored] {
                    slot->error_code = error_code_of(result.error);
-                   slot->base_offset = result.error == storage::StorageErrc::ok ? result.base_offset : -1;
+                   slot->base_offset = stored ? result.base_offset : -1;
+                   // Kafka answers a duplicate with no append time (the original's is not kept).
+                   slot->log_append_time_ms = stored && !result.duplicate ? log_append_time_ms : -1;
                    slot->log_start_offset = result.log_start_offset;
                    --pending->outstanding_appends;
                    pending->finish_if_complete();

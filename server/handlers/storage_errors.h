@@ -17,6 +17,8 @@ inline protocol::ErrorCode to_error_code(storage::StorageErrc error) {
     case StorageErrc::invalid_topic_name: return ErrorCode::invalid_topic_exception;
     case StorageErrc::offset_out_of_range: return ErrorCode::offset_out_of_range;
     case StorageErrc::storage_error: return ErrorCode::kafka_storage_error;
+    case StorageErrc::out_of_order_sequence: return ErrorCode::out_of_order_sequence_number;
+    case StorageErrc::invalid_producer_epoch: return ErrorCode::invalid_producer_epoch;
   }
   return ErrorCode::unknown_server_error;
 }

@@ -44,6 +44,7 @@ BROKER_SETTINGS = (
     "BIND_ADDRESS", "ADVERTISED_ADDRESS", "STORAGE_PATH", "MAX_REQUEST_BYTES",
     "NETWORK_THREADS", "BACKPRESSURE_THRESHOLD", "NODE_ID", "AUTO_CREATE_TOPICS",
     "DEFAULT_PARTITIONS", "WEIR_LOG_LEVEL",
+    "PRODUCER_ID_EXPIRATION_MS", "MAX_MESSAGE_BYTES", "VALIDATE_COMPRESSED_BATCHES",
     "DURABILITY", "FLUSH_INTERVAL_MS", "TAIL_CACHE_BYTES",
     "METRICS_BIND_ADDRESS", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_IP", "CONNECTION_RATE_LIMIT",
     "RATE_LIMIT_BAN_SECS", "CONNECTION_ALLOW_LIST", "IDLE_TIMEOUT_SECS", "REQUEST_TIMEOUT_SECS",
@@ -340,12 +341,13 @@ def broker(broker_factory):
 
 
 @pytest.fixture(scope="module")
-def module_broker(tmp_path_factory):
+def module_broker(request, tmp_path_factory):
     """One broker with default settings shared by the tests of a module. Only for tests
     that create their own topics and neither restart the broker nor break it on purpose.
     A test that finds it dead fails; the next test still gets the same dead broker, so
-    the first failure is the one to read."""
+    the first failure is the one to read. A module may set MODULE_BROKER_SETTINGS (a dict
+    of broker settings), e.g. to lift CONNECTION_RATE_LIMIT for many short-lived clients."""
     brokers = []
     start = _make_factory(brokers, tmp_path_factory.mktemp("module-broker"))
-    yield start()
+    yield start(**getattr(request.module, "MODULE_BROKER_SETTINGS", {}))
     _stop_all(brokers)

@@ -17,6 +17,9 @@ from confluent_kafka import KafkaException, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource, NewPartitions, NewTopic  # noqa: E402
 
 TIMEOUT = 30
+# Admin, producer and consumer clients open connections faster than the default
+# CONNECTION_RATE_LIMIT lets one address (loopback here) do.
+MODULE_BROKER_SETTINGS = {"CONNECTION_RATE_LIMIT": 0}
 INVALID_CONFIG = 40
 INVALID_PARTITIONS = 37
 INVALID_REQUEST = 42

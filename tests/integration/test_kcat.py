@@ -14,8 +14,9 @@ pytestmark = pytest.mark.skipif(KCAT is None, reason="kcat is not installed (apt
 
 RECORDS = 10_000
 CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
-# Producer settings: acks=all, and no idempotent producer (the broker has no
-# InitProducerId yet; librdkafka 2.0.2 defaults to false, stated here so it stays so).
+# Producer settings: acks=all, and no idempotent producer (librdkafka 2.0.2 defaults to
+# false; test_idempotent_producer.py covers it). librdkafka sends gzip, snappy and lz4
+# uncompressed to Weir (see test_produce_topic_configs.py), zstd compressed.
 PRODUCER_SETTINGS = ["-X", "acks=all", "-X", "enable.idempotence=false"]
 
 

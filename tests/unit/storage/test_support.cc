@@ -62,6 +62,9 @@ std::vector<std::byte> make_batch(std::int32_t last_offset_delta, std::int64_t m
   put_be(batch.data() + 23, static_cast<std::uint32_t>(last_offset_delta), 4);
   put_be(batch.data() + 27, static_cast<std::uint64_t>(max_timestamp), 8);  // first timestamp
   put_be(batch.data() + 35, static_cast<std::uint64_t>(max_timestamp), 8);  // max timestamp
+  put_be(batch.data() + 43, ~std::uint64_t{0}, 8);                           // producer id -1: not idempotent
+  put_be(batch.data() + 51, 0xffff, 2);                                      // producer epoch -1
+  put_be(batch.data() + 53, 0xffffffff, 4);                                  // base sequence -1
   put_be(batch.data() + 57, static_cast<std::uint32_t>(last_offset_delta + 1), 4);  // record count
   return batch;
 }
@@ -72,6 +75,24 @@ AppendResult append_and_wait(Store& store, PartitionLog* log, std::int32_t last_
   auto future = promise.get_future();
   store.append(log, make_batch(last_offset_delta, max_timestamp, payload_bytes), last_offset_delta, max_timestamp,
                durability, [&promise](const AppendResult& result) { promise.set_value(result); });
+  return future.get();
+}
+
+std::vector<std::byte> make_producer_batch(std::int32_t last_offset_delta, std::int64_t producer_id,
+                                           std::int16_t producer_epoch, std::int32_t base_sequence) {
+  std::vector<std::byte> batch = make_batch(last_offset_delta, 1000);
+  put_be(batch.data() + 43, static_cast<std::uint64_t>(producer_id), 8);
+  put_be(batch.data() + 51, static_cast<std::uint16_t>(producer_epoch), 2);
+  put_be(batch.data() + 53, static_cast<std::uint32_t>(base_sequence), 4);
+  return batch;
+}
+
+AppendResult append_batch_and_wait(Store& store, PartitionLog* log, std::vector<std::byte> batch,
+                                   std::int32_t last_offset_delta, Durability durability) {
+  std::promise<AppendResult> promise;
+  auto future = promise.get_future();
+  store.append(log, std::move(batch), last_offset_delta, 1000, durability,
+               [&promise](const AppendResult& result) { promise.set_value(result); });
   return future.get();
 }
 

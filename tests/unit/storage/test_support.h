@@ -37,6 +37,12 @@ std::unique_ptr<Store> open_store(const std::string& path, StoreOptions options)
 // Storage does not check the CRC.
 std::vector<std::byte> make_batch(std::int32_t last_offset_delta, std::int64_t max_timestamp,
                                   std::size_t payload_bytes = 16, std::uint8_t fill = 0xab);
+// make_batch from an idempotent producer.
+std::vector<std::byte> make_producer_batch(std::int32_t last_offset_delta, std::int64_t producer_id,
+                                           std::int16_t producer_epoch, std::int32_t base_sequence);
+// Appends `batch` and waits for the completion.
+AppendResult append_batch_and_wait(Store& store, PartitionLog* log, std::vector<std::byte> batch,
+                                   std::int32_t last_offset_delta, Durability durability = Durability::written);
 
 // Appends and waits for the completion.
 AppendResult append_and_wait(Store& store, PartitionLog* log, std::int32_t last_offset_delta,

@@ -1,0 +1,54 @@
+#include "protocol/records/compressed_batch.h"
+
+#include <algorithm>
+
+namespace weir::protocol::records {
+namespace {
+
+constexpr std::size_t kBatchLengthAt = 8;
+constexpr std::size_t kAttributesAt = 21;
+constexpr std::int16_t kCompressionMask = 0x07;
+
+void write_be32(std::byte* p, std::uint32_t value) {
+  for (int i = 3; i >= 0; --i) {
+    p[i] = static_cast<std::byte>(value & 0xff);
+    value >>= 8;
+  }
+}
+
+}  // namespace
+
+BatchError decompress_records(const ValidatedBatch& batch, std::size_t max_uncompressed_bytes, Bytes* records) {
+  records->clear();
+  if (batch.bytes.size() < kBatchHeaderSize) return BatchError::invalid_record;
+  const BytesView payload = batch.bytes.subspan(kBatchHeaderSize);
+  const auto codec = static_cast<Compression>(batch.header.compression());
+  if (codec == Compression::none) {
+    records->assign(payload.begin(), payload.end());
+  } else {
+    switch (decompress(codec, payload, max_uncompressed_bytes, records)) {
+      case CodecError::none: break;
+      case CodecError::too_large: return BatchError::message_too_large;
+      case CodecError::unsupported: return BatchError::unsupported_compression_type;
+      case CodecError::corrupt: return BatchError::corrupt_message;
+    }
+  }
+  return validate_records(batch.header, *records);
+}
+
+Bytes rebuild_batch(const ValidatedBatch& batch, BytesView records, Compression codec) {
+  const Bytes payload = compress(codec, records);
+  Bytes out;
+  out.reserve(kBatchHeaderSize + payload.size());
+  out.insert(out.end(), batch.bytes.begin(), batch.bytes.begin() + static_cast<long>(kBatchHeaderSize));
+  out.insert(out.end(), payload.begin(), payload.end());
+  write_be32(out.data() + kBatchLengthAt, static_cast<std::uint32_t>(out.size() - kBatchLengthOverhead));
+  const auto attributes = static_cast<std::int16_t>((batch.header.attributes & ~kCompressionMask) |
+                                                    static_cast<std::int16_t>(codec));
+  out[kAttributesAt] = static_cast<std::byte>((attributes >> 8) & 0xff);
+  out[kAttributesAt + 1] = static_cast<std::byte>(attributes & 0xff);
+  recompute_crc(out);
+  return out;
+}
+
+}  // namespace weir::protocol::records
