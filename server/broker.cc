@@ -31,13 +31,15 @@ groups::CoordinatorOptions group_options(const Config& config) {
 
 }  // namespace
 
-Broker::Broker(asio::io_context& accept_context, const Config& config, storage::Store& store)
+Broker::Broker(asio::io_context& accept_context, const Config& config, storage::Store& store,
+               metrics::Registry& registry)
     : config_(config),
       store_(store),
-      services_{config, store, fetch_waiters_, groups_},
+      metrics_(registry),
+      services_{config, store, fetch_waiters_, groups_, metrics_},
       router_(services_),
       tls_config_(config),
-      tls_services_{tls_config_, store, fetch_waiters_, groups_},
+      tls_services_{tls_config_, store, fetch_waiters_, groups_, metrics_},
       tls_router_(tls_services_),
       network_counters_(std::make_shared<NetworkCounters>()),
       admission_(Admission::create(admission_settings(config), network_counters_)),
@@ -55,6 +57,8 @@ Broker::Broker(asio::io_context& accept_context, const Config& config, storage::
     else
       tls_config_.advertised_address.port = tls_listener_->port();
   }
+  add_network_metrics(registry);
+  add_storage_metrics(registry);
 }
 
 Broker::~Broker() { stop(); }

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <memory>
 
+#include "metrics/registry.h"
+#include "server/broker_metrics.h"
 #include "server/config.h"
 #include "server/dispatch/router.h"
 #include "server/groups/coordinator_thread.h"
@@ -27,7 +29,11 @@ class Broker {
  public:
   // Binds the listeners; throws std::system_error when an address cannot be bound and
   // std::runtime_error (naming the setting) when the TLS files cannot be used.
-  Broker(asio::io_context& accept_context, const Config& config, storage::Store& store);
+  // Its metric series are created in `registry`, which must outlive the broker; the
+  // network and commit pipeline series read the broker and the store at scrape time, so
+  // scraping must stop before either is destroyed.
+  Broker(asio::io_context& accept_context, const Config& config, storage::Store& store,
+         metrics::Registry& registry);
   ~Broker();
   void start();
   // Graceful shutdown, in two steps so the caller can bound the wait. begin_shutdown
@@ -38,6 +44,7 @@ class Broker {
   std::size_t finish_shutdown(std::chrono::steady_clock::time_point deadline);
   void stop();
   std::uint16_t port() const { return listener_.port(); }
+  std::size_t open_connections() const { return connections_.size(); }
   // For the metrics exporter: what the network layer refused, closed and paused, and the
   // bytes now held in request buffers out of REQUEST_BUFFER_BUDGET_BYTES.
   const NetworkCounters& network_counters() const { return *network_counters_; }
@@ -45,10 +52,13 @@ class Broker {
 
  private:
   ConnectionServices connection_services(RequestRouter& router) const;
+  void add_network_metrics(metrics::Registry& registry);
+  void add_storage_metrics(metrics::Registry& registry);
 
   const Config& config_;
   storage::Store& store_;
   FetchWaiters fetch_waiters_;
+  BrokerMetrics metrics_;
   BrokerServices services_;
   Router router_;
   // Metadata tells a client the address of the listener it asked on, so TLS clients

@@ -3,10 +3,13 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "metrics/http_endpoint.h"
+#include "metrics/registry.h"
 #include "server/broker.h"
 #include "server/command_line.h"
 #include "server/config_loader.h"
@@ -47,6 +50,33 @@ void apply_log_settings(const weir::Config& config) {
                                                                     : weir::log::Format::text);
 }
 
+// What /health reports on, once it exists. The pointers are cleared before the broker
+// and the store are destroyed, while the HTTP threads may still be answering.
+struct ServingState {
+  std::mutex mutex;
+  const weir::Broker* broker = nullptr;
+  const weir::storage::Store* store = nullptr;
+
+  weir::metrics::HealthFacts facts() {
+    std::lock_guard lock(mutex);
+    weir::metrics::HealthFacts facts;
+    if (broker != nullptr) facts.active_connections = static_cast<std::int64_t>(broker->open_connections());
+    if (store != nullptr) {
+      for (const auto& topic : store->list_topics()) {
+        ++facts.topics;
+        facts.partitions += topic.partition_count;
+      }
+    }
+    return facts;
+  }
+
+  void set(const weir::Broker* serving_broker, const weir::storage::Store* serving_store) {
+    std::lock_guard lock(mutex);
+    broker = serving_broker;
+    store = serving_store;
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,6 +106,25 @@ int main(int argc, char** argv) {
   const weir::Config& config = loaded.config;
   apply_log_settings(config);
 
+  weir::metrics::Registry metrics_registry;
+  weir::metrics::add_process_metrics(metrics_registry);
+  weir::metrics::Readiness readiness("storage is opening");
+  ServingState serving;
+  std::unique_ptr<weir::metrics::HttpEndpoint> metrics_endpoint;
+  if (config.metrics_bind_address) {
+    try {
+      metrics_endpoint = std::make_unique<weir::metrics::HttpEndpoint>(
+          config.metrics_bind_address->host, config.metrics_bind_address->port,
+          weir::metrics::EndpointSources{metrics_registry, readiness, [&serving] { return serving.facts(); },
+                                         WEIR_VERSION});
+    } catch (const std::runtime_error& listen_error) {
+      weir::log::event(weir::log::Level::error, "cannot serve metrics", {{"error", listen_error.what()}});
+      return exit_start_failure;
+    }
+    weir::log::event(weir::log::Level::info, "serving metrics",
+                     {{"address", weir::config_values::format_host_port(*config.metrics_bind_address)}});
+  }
+
   const auto started = std::chrono::steady_clock::now();
   weir::storage::StoreOptions options;
   options.path = config.storage_path;
@@ -98,10 +147,12 @@ int main(int argc, char** argv) {
                                .count()},
                     {"durability", config.durability}});
 
+  readiness.set_not_ready("the Kafka listener is starting");
+
   asio::io_context accept_context(1);
   std::unique_ptr<weir::Broker> broker;
   try {
-    broker = std::make_unique<weir::Broker>(accept_context, config, *store);
+    broker = std::make_unique<weir::Broker>(accept_context, config, *store, metrics_registry);
   } catch (const std::system_error& bind_error) {
     weir::log::event(weir::log::Level::error, "cannot listen",
                      {{"address", weir::config_values::format_host_port(config.bind_address)},
@@ -112,6 +163,8 @@ int main(int argc, char** argv) {
     return exit_bad_configuration;
   }
   broker->start();
+  serving.set(broker.get(), store.get());
+  readiness.set_ready();
   // No-ops unless systemd started us with Type=notify.
   sd_notify(0, "READY=1");
 
@@ -133,12 +186,17 @@ int main(int argc, char** argv) {
   weir::log::event(weir::log::Level::info, "shutting down",
                    {{"signal", stop_signal}, {"timeout_secs", config.shutdown_timeout_secs}});
   sd_notify(0, "STOPPING=1");
+  readiness.set_not_ready("shutting down");
   broker->begin_shutdown();
   // Closing the acceptor aborted its pending accept, whose completion holds a socket of a
   // network thread's io_context: run it now, before the network threads are destroyed.
   accept_context.restart();
   accept_context.poll();
   std::size_t cut_off = broker->finish_shutdown(deadline);
+  // Scrapes read the broker and the store: stop serving before either goes.
+  serving.set(nullptr, nullptr);
+  metrics_registry.drop_callbacks();
+  metrics_endpoint.reset();
   // The store goes first: closing it completes appends still queued (from connections
   // cut off at the timeout) by posting to their network threads' io_contexts, which
   // must still exist, stopped, until the broker is destroyed.

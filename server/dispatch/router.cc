@@ -1,5 +1,7 @@
 #include "server/dispatch/router.h"
 
+#include <chrono>
+
 #include "protocol/generated/api_keys.h"
 #include "server/dispatch/api_table.h"
 #include "server/handlers/handlers.h"
@@ -33,7 +35,12 @@ void Router::route(std::shared_ptr<const protocol::Bytes> frame, asio::any_io_ex
     return done(Reply::close_connection());
   }
   RequestContext context{services_, parsed.header, parsed.body, std::move(frame), std::move(executor)};
-  api->handle(context, std::move(done));
+  const BrokerMetrics::ApiSeries* series = services_.metrics.api(header.request_api_key);
+  series->requests.add();
+  api->handle(context, [series, started = std::chrono::steady_clock::now(), done = std::move(done)](Reply reply) {
+    series->latency_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    done(std::move(reply));
+  });
 }
 
 }  // namespace weir

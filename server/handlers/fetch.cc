@@ -36,6 +36,14 @@ struct FetchPass {
   std::uint64_t commit_sequence = 0;
 };
 
+void count_errors(const RequestContext& context, const FetchResponse& response) {
+  const auto& metrics = context.services.metrics;
+  if (response.error_code != 0) metrics.count_error(context.header.request_api_key, response.error_code);
+  for (const auto& topic : response.responses)
+    for (const auto& partition : topic.partitions)
+      if (partition.error_code != 0) metrics.count_error(context.header.request_api_key, partition.error_code);
+}
+
 struct PendingFetch : std::enable_shared_from_this<PendingFetch> {
   RequestContext context;
   FetchRequest request;
@@ -176,6 +184,8 @@ void PendingFetch::finish_pass(FetchPass pass) {
   if (satisfied) {
     answered = true;
     timer.cancel();
+    context.services.metrics.bytes_fetched.add(static_cast<double>(pass.bytes));
+    count_errors(context, pass.response);
     done(encode_reply(context, pass.response));
     return;
   }
@@ -203,6 +213,7 @@ void fetch(RequestContext& context, ReplyCallback done) {
   if (auto session_error = check_session(request); session_error != ErrorCode::none) {
     FetchResponse response;
     response.error_code = protocol::code(session_error);
+    count_errors(context, response);
     return done(encode_reply(context, response));
   }
   auto pending = std::make_shared<PendingFetch>(context, std::move(request), std::move(done));

@@ -33,7 +33,12 @@ struct PendingProduce {
   ReplyCallback done;
 
   void finish_if_complete() {
-    if (outstanding_appends == 0 && replies) done(encode_reply(context, response));
+    if (outstanding_appends != 0) return;
+    for (const auto& topic : response.responses)
+      for (const auto& partition : topic.partition_responses)
+        if (partition.error_code != 0)
+          context.services.metrics.count_error(context.header.request_api_key, partition.error_code);
+    if (replies) done(encode_reply(context, response));
   }
 };
 
@@ -161,10 +166,17 @@ void append_partition(const std::shared_ptr<PendingProduce>& pending, const std:
   slot->index = data.index;
   ++pending->outstanding_appends;
   const std::int64_t log_append_time_ms = prepared.log_append_time_ms;
+  const auto records = static_cast<double>(batch.header.record_count);
+  const auto bytes = static_cast<double>(prepared.bytes.size());
   store.append(log, std::move(prepared.bytes), batch.header.last_offset_delta, prepared.max_timestamp,
-               durability_for(acks), [pending, slot, log_append_time_ms](const storage::AppendResult& result) {
-                 asio::post(pending->context.executor, [pending, slot, result, log_append_time_ms] {
-                   const bool stored = result.error == storage::StorageErrc::ok;
+               durability_for(acks),
+               [pending, slot, log_append_time_ms, records, bytes](const storage::AppendResult& result) {
+                 const bool stored = result.error == storage::StorageErrc::ok;
+                 if (stored && !result.duplicate) {
+                   pending->context.services.metrics.records_produced.add(records);
+                   pending->context.services.metrics.bytes_produced.add(bytes);
+                 }
+                 asio::post(pending->context.executor, [pending, slot, result, log_append_time_ms, stored] {
                    slot->error_code = error_code_of(result.error);
                    slot->base_offset = stored ? result.base_offset : -1;
                    // Kafka answers a duplicate with no append time (the original's is not kept).

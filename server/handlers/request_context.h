@@ -7,6 +7,7 @@
 #include "protocol/framing/request.h"
 #include "protocol/wire/reader.h"
 #include "protocol/wire/writer.h"
+#include "server/broker_metrics.h"
 #include "server/config.h"
 #include "server/network/reply.h"
 #include "storage/store.h"
@@ -22,6 +23,7 @@ struct BrokerServices {
   storage::Store& store;
   FetchWaiters& fetch_waiters;
   GroupCoordinatorThread& groups;
+  const BrokerMetrics& metrics;
 };
 
 struct RequestContext {

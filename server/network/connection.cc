@@ -242,6 +242,8 @@ void BasicConnection<Stream>::read_body(std::int32_t size) {
                      self->reading_ = false;
                      self->frame_in_progress_ = false;
                      if (error) return self->close(describe_read_error(error, true));
+                     self->counters_->bytes_received.fetch_add(frame->size() + sizeof(std::int32_t),
+                                                               std::memory_order_relaxed);
                      self->last_activity_ = Clock::now();
                      self->dispatch(frame);
                      self->read_next_frame();
@@ -294,7 +296,8 @@ void BasicConnection<Stream>::write_completed_replies() {
   writing_ = true;
   write_started_at_ = Clock::now();
   schedule_timeout_check(write_started_at_ + limits_.request_timeout);
-  asio::async_write(stream_, buffers, [self = self()](const asio::error_code& error, std::size_t) {
+  asio::async_write(stream_, buffers, [self = self()](const asio::error_code& error, std::size_t written) {
+    self->counters_->bytes_sent.fetch_add(written, std::memory_order_relaxed);
     self->writing_ = false;
     self->frames_being_written_.clear();
     if (self->closed_) return;

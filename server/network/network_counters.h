@@ -33,6 +33,10 @@ struct NetworkCounters {
 
   Counter tls_handshakes_completed{0};
   Counter tls_handshake_failures{0};
+
+  // Kafka frames read in full and responses written, size prefixes included.
+  Counter bytes_received{0};
+  Counter bytes_sent{0};
 };
 
 inline void bump(NetworkCounters::Counter& counter) {

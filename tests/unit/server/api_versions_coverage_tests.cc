@@ -94,7 +94,7 @@ class Broker {
     REQUIRE(store_ != nullptr);
     groups_ = std::make_unique<GroupCoordinatorThread>(groups::CoordinatorOptions{}, *store_);
     groups_->start();
-    services_ = std::make_unique<BrokerServices>(BrokerServices{config_, *store_, waiters_, *groups_});
+    services_ = std::make_unique<BrokerServices>(BrokerServices{config_, *store_, waiters_, *groups_, metrics_});
     router_ = std::make_unique<Router>(*services_);
   }
 
@@ -144,6 +144,8 @@ class Broker {
   Config config_;
   std::unique_ptr<storage::Store> store_;
   FetchWaiters waiters_;
+  metrics::Registry metrics_registry_;
+  BrokerMetrics metrics_{metrics_registry_};
   // Declared after store_ so that it stops first: its writes go to the store.
   std::unique_ptr<GroupCoordinatorThread> groups_;
   std::unique_ptr<BrokerServices> services_;
