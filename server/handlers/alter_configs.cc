@@ -36,34 +36,14 @@ configs::AlterOutcome alter_topic(RequestContext& context,
                                         std::move(replacement), validate_only);
 }
 
-configs::AlterOutcome alter(RequestContext& context,
-                            const AlterConfigsRequest::AlterConfigsResource& resource,
-                            bool validate_only) {
-  if (resource.resource_type == configs::resource_topic)
-    return alter_topic(context, resource, validate_only);
-  if (resource.resource_type == configs::resource_broker) {
-    std::vector<std::string> keys;
-    for (const auto& entry : resource.configs) keys.push_back(entry.name);
-    return configs::refuse_broker_change(context.services.config, resource.resource_name, keys);
-  }
-  return configs::refuse_resource_type(resource.resource_type);
-}
-
 }  // namespace
 
 void alter_configs(RequestContext& context, ReplyCallback done) {
   AlterConfigsRequest request;
   if (!decode_request(context, &request)) return done(Reply::close_connection());
-  AlterConfigsResponse response;
-  for (const auto& resource : request.resources) {
-    auto outcome = alter(context, resource, request.validate_only);
-    AlterConfigsResponse::AlterConfigsResourceResponse result;
-    result.error_code = protocol::code(outcome.error);
-    result.error_message = outcome.message;
-    result.resource_type = resource.resource_type;
-    result.resource_name = resource.resource_name;
-    response.responses.push_back(std::move(result));
-  }
+  auto response = configs::alter_resources<AlterConfigsResponse>(
+      context.services.config, request,
+      [&](const auto& resource) { return alter_topic(context, resource, request.validate_only); });
   done(encode_reply(context, response));
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "protocol/framing/error_code.h"
@@ -79,5 +80,35 @@ AlterOutcome refuse_broker_change(const Config& config, const std::string& broke
 
 // An unsupported resource type (groups, client metrics, broker loggers).
 AlterOutcome refuse_resource_type(std::int8_t resource_type);
+
+// AlterConfigs and IncrementalAlterConfigs differ only in how a topic's new overrides
+// are computed (`alter_topic(resource)`); brokers and unknown resource types are refused
+// the same way, and both answer one result per resource.
+template <typename Resource, typename AlterTopic>
+AlterOutcome alter_resource(const Config& config, const Resource& resource,
+                            AlterTopic& alter_topic) {
+  if (resource.resource_type == resource_topic) return alter_topic(resource);
+  if (resource.resource_type == resource_broker) {
+    std::vector<std::string> keys;
+    for (const auto& entry : resource.configs) keys.push_back(entry.name);
+    return refuse_broker_change(config, resource.resource_name, keys);
+  }
+  return refuse_resource_type(resource.resource_type);
+}
+
+template <typename Response, typename Request, typename AlterTopic>
+Response alter_resources(const Config& config, const Request& request, AlterTopic alter_topic) {
+  Response response;
+  for (const auto& resource : request.resources) {
+    AlterOutcome outcome = alter_resource(config, resource, alter_topic);
+    typename decltype(response.responses)::value_type result;
+    result.error_code = protocol::code(outcome.error);
+    result.error_message = outcome.message;
+    result.resource_type = resource.resource_type;
+    result.resource_name = resource.resource_name;
+    response.responses.push_back(std::move(result));
+  }
+  return response;
+}
 
 }  // namespace weir::handlers::configs
