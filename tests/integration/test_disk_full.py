@@ -26,7 +26,7 @@ def small_filesystem(tmp_path):
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96m", "tmpfs", str(mount_point)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.decode().strip()}); CI runs this as root")
+        pytest.skip(f"environment: cannot mount a tmpfs here ({mounted.stderr.decode().strip()}); CI runs this as root")
     yield mount_point
     subprocess.run(["umount", "-l", str(mount_point)])
 
