@@ -15,8 +15,10 @@ DEFAULT_TEST_TIMEOUT) that interrupts it so teardown still stops the brokers.
 The binary is `$WEIR_BINARY`, else `build/dev/server/weir` under the repository root.
 Run with `/usr/bin/python3 -m pytest tests/integration` (Debian's client modules).
 """
+import functools
 import os
 import pathlib
+import re
 import shutil
 import signal
 import socket
@@ -38,24 +40,6 @@ LOG_TAIL_CHARS = 20000
 # Seconds a test may run before its watchdog interrupts it.
 DEFAULT_TEST_TIMEOUT = 240
 
-# Settings the broker reads from the environment. Cleared before each start so a value
-# exported in the caller's shell cannot change what a test runs against.
-BROKER_SETTINGS = (
-    "BIND_ADDRESS", "ADVERTISED_ADDRESS", "STORAGE_PATH", "MAX_REQUEST_BYTES",
-    "NETWORK_THREADS", "BACKPRESSURE_THRESHOLD", "NODE_ID", "AUTO_CREATE_TOPICS",
-    "DEFAULT_PARTITIONS", "WEIR_LOG_LEVEL",
-    "PRODUCER_ID_EXPIRATION_MS", "MAX_MESSAGE_BYTES", "VALIDATE_COMPRESSED_BATCHES",
-    "DURABILITY", "FLUSH_INTERVAL_MS", "TAIL_CACHE_BYTES",
-    "METRICS_BIND_ADDRESS", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_IP", "CONNECTION_RATE_LIMIT",
-    "RATE_LIMIT_BAN_SECS", "CONNECTION_ALLOW_LIST", "IDLE_TIMEOUT_SECS", "REQUEST_TIMEOUT_SECS",
-    "BACKPRESSURE_THRESHOLD_BYTES", "REQUEST_BUFFER_BUDGET_BYTES", "TLS_BIND_ADDRESS",
-    "TLS_CERT_PATH", "TLS_KEY_PATH", "TLS_CA_PATH", "TLS_REQUIRE_CLIENT_CERT", "TLS_MIN_VERSION",
-    "TLS_CIPHERS", "SHUTDOWN_TIMEOUT_SECS", "LOG_FORMAT",
-    "DEFAULT_PARTITIONS", "WEIR_LOG_LEVEL", "RETENTION_CHECK_INTERVAL_MS",
-    "TLS_ADVERTISED_ADDRESS",
-)
-
-
 class BrokerError(AssertionError):
     """The broker did not start, stop or stay up as the test expected."""
 
@@ -73,6 +57,20 @@ SETPRIV = shutil.which("setpriv")
 
 def broker_binary():
     return pathlib.Path(os.environ.get("WEIR_BINARY") or DEFAULT_BINARY)
+
+
+@functools.cache
+def broker_settings():
+    """Environment variables the broker reads, taken from its own settings table
+    (`--print-config-reference`) so that no list here can fall behind it. They are cleared
+    before each start, so a value exported in the caller's shell cannot change what a test
+    runs against."""
+    reference = subprocess.run([str(broker_binary()), "--print-config-reference"], capture_output=True,
+                               text=True, timeout=30, check=True).stdout
+    settings = frozenset(re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", reference, flags=re.M))
+    if not settings:
+        raise BrokerError(f"no settings found in {broker_binary()} --print-config-reference")
+    return settings
 
 
 def free_port():
@@ -114,7 +112,7 @@ class Broker:
         return self.process.pid if self.process else None
 
     def environment(self):
-        env = {k: v for k, v in os.environ.items() if k not in BROKER_SETTINGS}
+        env = {k: v for k, v in os.environ.items() if k not in broker_settings()}
         env.update({
             "BIND_ADDRESS": f"127.0.0.1:{self.port}",
             "STORAGE_PATH": str(self.data_dir),

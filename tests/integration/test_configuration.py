@@ -19,7 +19,7 @@ import tomllib
 import pytest
 
 import kafka_wire
-from conftest import BROKER_SETTINGS, REPO_ROOT, broker_binary, free_port, port_accepts
+from conftest import REPO_ROOT, broker_settings, broker_binary, free_port, port_accepts
 
 # Every setting issue 4 and the operations design name, by environment variable.
 DOCUMENTED_SETTINGS = (
@@ -34,7 +34,7 @@ DOCUMENTED_SETTINGS = (
 
 
 def clean_environment(settings=None, **more_settings):
-    env = {k: v for k, v in os.environ.items() if k not in BROKER_SETTINGS}
+    env = {k: v for k, v in os.environ.items() if k not in broker_settings()}
     env.update({k: str(v) for k, v in {**(settings or {}), **more_settings}.items()})
     return env
 
