@@ -30,7 +30,8 @@ class TempFolder {
  public:
   TempFolder() {
     std::random_device random;
-    path_ = std::filesystem::temp_directory_path() / ("weir-unit-broker-" + std::to_string(random()));
+    path_ =
+        std::filesystem::temp_directory_path() / ("weir-unit-broker-" + std::to_string(random()));
     std::filesystem::create_directories(path_);
   }
   ~TempFolder() {
@@ -55,7 +56,8 @@ class InProcessBroker {
     REQUIRE(store_ != nullptr);
     groups_ = std::make_unique<GroupCoordinatorThread>(groups::CoordinatorOptions{}, *store_);
     groups_->start();
-    services_ = std::make_unique<BrokerServices>(BrokerServices{config_, *store_, waiters_, *groups_, metrics_});
+    services_ = std::make_unique<BrokerServices>(
+        BrokerServices{config_, *store_, waiters_, *groups_, metrics_});
     router_ = std::make_unique<Router>(*services_);
   }
 
