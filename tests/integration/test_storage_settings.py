@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import BROKER_SETTINGS, broker_binary, free_port
+from conftest import broker_binary, broker_settings, free_port
 from support import unique_topic
 
 confluent_kafka = pytest.importorskip("confluent_kafka")
@@ -28,7 +28,7 @@ RECORDS = 300
     ("TAIL_CACHE_BYTES", "lots"),
 ])
 def test_a_bad_storage_setting_stops_start_up_naming_it(tmp_path, setting, value):
-    env = {k: v for k, v in os.environ.items() if k not in BROKER_SETTINGS}
+    env = {k: v for k, v in os.environ.items() if k not in broker_settings()}
     env.update({"BIND_ADDRESS": f"127.0.0.1:{free_port()}", "STORAGE_PATH": str(tmp_path / "data"),
                 setting: value})
     result = subprocess.run([str(broker_binary())], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
