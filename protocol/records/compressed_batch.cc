@@ -38,10 +38,11 @@ BatchError decompress_records(const ValidatedBatch& batch, std::size_t max_uncom
 
 Bytes rebuild_batch(const ValidatedBatch& batch, BytesView records, Compression codec) {
   const Bytes payload = compress(codec, records);
-  Bytes out;
-  out.reserve(kBatchHeaderSize + payload.size());
-  out.insert(out.end(), batch.bytes.begin(), batch.bytes.begin() + static_cast<long>(kBatchHeaderSize));
-  out.insert(out.end(), payload.begin(), payload.end());
+  // Sized up front and filled by copy: GCC 12 at -O3 reports a false stringop-overflow
+  // for reserve() followed by two insert() calls here.
+  Bytes out(kBatchHeaderSize + payload.size());
+  std::copy_n(batch.bytes.begin(), kBatchHeaderSize, out.begin());
+  std::copy(payload.begin(), payload.end(), out.begin() + static_cast<long>(kBatchHeaderSize));
   write_be32(out.data() + kBatchLengthAt, static_cast<std::uint32_t>(out.size() - kBatchLengthOverhead));
   const auto attributes = static_cast<std::int16_t>((batch.header.attributes & ~kCompressionMask) |
                                                     static_cast<std::int16_t>(codec));
