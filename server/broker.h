@@ -21,6 +21,7 @@
 #include "server/network/network_counters.h"
 #include "server/network/network_threads.h"
 #include "server/network/request_memory_budget.h"
+#include "server/watchdog.h"
 #include "storage/store.h"
 
 namespace weir {
@@ -49,6 +50,9 @@ class Broker {
   // bytes now held in request buffers out of REQUEST_BUFFER_BUDGET_BYTES.
   const NetworkCounters& network_counters() const { return *network_counters_; }
   std::int64_t request_memory_in_use() const { return request_memory_budget_->in_use(); }
+  // For the systemd watchdog: one probe per network thread, the group coordinator thread
+  // and the commit pipeline. Valid until begin_shutdown().
+  std::vector<LivenessProbe> liveness_probes();
 
  private:
   ConnectionServices connection_services(RequestRouter& router) const;

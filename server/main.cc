@@ -14,6 +14,7 @@
 #include "server/command_line.h"
 #include "server/config_loader.h"
 #include "server/log.h"
+#include "server/watchdog.h"
 #include "storage/store.h"
 
 namespace {
@@ -175,7 +176,16 @@ int main(int argc, char** argv) {
     stop_signal = signal_number;
     accept_context.stop();
   });
+  // Pings only while the accept loop, every network thread, the group coordinator and the
+  // commit pipeline answer: a broker wedged on a hung disk gets restarted by systemd.
+  std::vector<weir::LivenessProbe> probes = broker->liveness_probes();
+  probes.push_back({"accept loop", [&accept_context](std::function<void()> answered) {
+                      asio::post(accept_context, std::move(answered));
+                    }});
+  std::unique_ptr<weir::Watchdog> watchdog = weir::start_systemd_watchdog(std::move(probes));
   accept_context.run();
+  // systemd stops watching once told STOPPING=1; the probes must not outlive their threads.
+  watchdog.reset();
   signals.clear();
   exit_at_once_on_next_signal();
 

@@ -195,6 +195,10 @@ class Store {
   // never called again. The listener must not call set_append_listener.
   void set_append_listener(std::function<void()> listener);
 
+  // Runs `answered` on the commit pipeline's writer thread once every append queued before
+  // this call has been committed or failed; it writes nothing. The systemd watchdog uses
+  // it to tell a working writer from one wedged in a RocksDB write or fsync. Thread-safe.
+  void probe_commit_pipeline(std::function<void()> answered);
   CommitStats commit_stats() const;
   // Counts successful group commits; it moves after the high watermarks and before the
   // append listener runs. A caller that read, then registered for the listener, and then

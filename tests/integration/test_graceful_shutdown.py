@@ -298,6 +298,39 @@ def test_systemd_is_told_ready_and_stopping(broker_factory):
         assert notify.recv(4096) == b"STOPPING=1"
 
 
+
+@pytest.mark.weir_timeout(60)
+def test_systemd_watchdog_is_pinged_while_running_and_not_after_stopping(broker_factory):
+    name = f"weir-notify-{os.getpid()}-{time.monotonic_ns()}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind("\0" + name)
+        notify.settimeout(10)
+        # 400 ms: the broker pings every 200 ms, each time after its threads answered.
+        broker = broker_factory(NOTIFY_SOCKET="@" + name, WATCHDOG_USEC="400000")
+        assert notify.recv(4096) == b"READY=1"
+        # Traffic through the commit pipeline while the watchdog probes it.
+        topic = unique_topic("watchdog")
+        with wire.Connection.to(broker.bootstrap) as connection:
+            wire.ensure_topic(connection, topic)
+            error, _ = wire.produce_v3(connection, topic, 0, wire.record_batch([(b"k", b"v")]))[(topic, 0)]
+            assert error == 0
+        pings = [notify.recv(4096) for _ in range(5)]
+        assert pings == [b"WATCHDOG=1"] * 5
+        code, _ = signal_and_watch(broker, signal.SIGTERM)(timeout=20)
+        assert code == 0
+        after_stop = []
+        notify.settimeout(1)
+        while True:
+            try:
+                after_stop.append(notify.recv(4096))
+            except socket.timeout:
+                break
+        # Pings already sent may still be queued, but none follows STOPPING=1.
+        assert b"STOPPING=1" in after_stop
+        assert b"WATCHDOG=1" not in after_stop[after_stop.index(b"STOPPING=1"):]
+    assert log_events(broker, "systemd watchdog enabled"), broker.log_tail()
+
+
 @pytest.mark.weir_timeout(60)
 def test_a_long_poll_is_answered_at_once_and_does_not_hold_up_the_stop(broker_factory):
     broker = broker_factory(SHUTDOWN_TIMEOUT_SECS=30)
