@@ -140,13 +140,13 @@ std::vector<LivenessProbe> Broker::liveness_probes() {
   std::vector<LivenessProbe> probes;
   int thread_number = 0;
   for (asio::io_context* context : threads_.contexts()) {
-    probes.push_back({fmt::format("network thread {}", thread_number++),
-                      [context](std::function<void()> answered) { asio::post(*context, std::move(answered)); }});
+    probes.push_back(
+        {fmt::format("network thread {}", thread_number++),
+         [context](std::function<void()> answered) { asio::post(*context, std::move(answered)); }});
   }
   probes.push_back({"group coordinator", [this](std::function<void()> answered) {
-                      groups_.post([answered = std::move(answered)](groups::Coordinator&, groups::TimePoint) {
-                        answered();
-                      });
+                      groups_.post([answered = std::move(answered)](
+                                       groups::Coordinator&, groups::TimePoint) { answered(); });
                     }});
   probes.push_back({"commit pipeline", [this](std::function<void()> answered) {
                       store_.probe_commit_pipeline(std::move(answered));
