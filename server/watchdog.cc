@@ -3,6 +3,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <cstdint>
+#include <pthread.h>
 
 #include "server/log.h"
 
@@ -28,6 +29,7 @@ Watchdog::~Watchdog() {
 }
 
 void Watchdog::run() {
+  pthread_setname_np(pthread_self(), "weir-watchdog");
   auto round_end = std::chrono::steady_clock::now() + round_;
   for (;;) {
     send_probes();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fmt/core.h>
+#include <pthread.h>
 
 #include "storage/keys.h"
 
@@ -82,6 +83,8 @@ CommitStats CommitPipeline::stats() const {
 }
 
 void CommitPipeline::run() {
+  // Named for top -H, gdb and perf: the thread every acknowledged write goes through.
+  pthread_setname_np(pthread_self(), "weir-commit");
   std::vector<Append> draining;
   draining.reserve(initial_queue_capacity);
   std::unique_lock lock(mutex_);

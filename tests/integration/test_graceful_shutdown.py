@@ -7,6 +7,7 @@ systemd (Type=notify) the broker reports READY=1 and STOPPING=1.
 but did not answer would leave records in the log that no client saw acknowledged. So
 after each stop the log must hold exactly the acknowledged records.
 """
+import ctypes
 import os
 import pathlib
 import signal
@@ -329,6 +330,65 @@ def test_systemd_watchdog_is_pinged_while_running_and_not_after_stopping(broker_
         assert b"STOPPING=1" in after_stop
         assert b"WATCHDOG=1" not in after_stop[after_stop.index(b"STOPPING=1"):]
     assert log_events(broker, "systemd watchdog enabled"), broker.log_tail()
+
+
+PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT = 17, 0x4206, 0x4207
+
+
+class StoppedThread:
+    """Stops one thread of another process (ptrace seize + interrupt), the others running
+    on: a stand-in for a thread wedged in a system call on a hung disk."""
+
+    def __init__(self, pid, thread_name):
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+        self.tid = next(int(task.name) for task in pathlib.Path(f"/proc/{pid}/task").iterdir()
+                        if (task / "comm").read_text().strip() == thread_name)
+
+    def __enter__(self):
+        if self.libc.ptrace(PTRACE_SEIZE, self.tid, None, None) != 0:
+            pytest.skip(f"ptrace is not permitted here: {os.strerror(ctypes.get_errno())}")
+        assert self.libc.ptrace(PTRACE_INTERRUPT, self.tid, None, None) == 0, os.strerror(ctypes.get_errno())
+        status = ctypes.c_int()
+        assert self.libc.waitpid(self.tid, ctypes.byref(status), 0x40000000) == self.tid  # __WALL
+        return self
+
+    def __exit__(self, *exc):
+        assert self.libc.ptrace(PTRACE_DETACH, self.tid, None, None) == 0, os.strerror(ctypes.get_errno())
+
+
+def messages_within(notify, seconds):
+    received, deadline = [], time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        notify.settimeout(left)
+        try:
+            received.append(notify.recv(4096))
+        except socket.timeout:
+            break
+    return received
+
+
+@pytest.mark.weir_timeout(60)
+def test_systemd_watchdog_is_not_pinged_while_the_commit_pipeline_is_stuck(broker_factory):
+    name = f"weir-notify-{os.getpid()}-{time.monotonic_ns()}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind("\0" + name)
+        notify.settimeout(10)
+        broker = broker_factory(NOTIFY_SOCKET="@" + name, WATCHDOG_USEC="400000")
+        assert notify.recv(4096) == b"READY=1"
+        assert notify.recv(4096) == b"WATCHDOG=1"
+        with StoppedThread(broker.pid, "weir-commit"):
+            # A ping already on its way may arrive; then none for ten periods of 200 ms.
+            messages_within(notify, 0.3)
+            assert messages_within(notify, 2.0) == []
+            wait_until(lambda: log_events(broker, "watchdog: thread does not answer, not pinging systemd"),
+                       timeout=5, what="the stall to be logged")
+        # Once the writer runs again, so do the pings.
+        notify.settimeout(10)
+        assert notify.recv(4096) == b"WATCHDOG=1"
+    stall = log_events(broker, "watchdog: thread does not answer, not pinging systemd")
+    assert len(stall) == 1 and 'thread="commit pipeline"' in stall[0], stall
+    broker.stop()
 
 
 @pytest.mark.weir_timeout(60)
