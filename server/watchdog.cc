@@ -1,9 +1,9 @@
 #include "server/watchdog.h"
 
+#include <pthread.h>
 #include <systemd/sd-daemon.h>
 
 #include <cstdint>
-#include <pthread.h>
 
 #include "server/log.h"
 

@@ -1,9 +1,10 @@
 #include "storage/commit_pipeline.h"
 
-#include <algorithm>
-#include <chrono>
 #include <fmt/core.h>
 #include <pthread.h>
+
+#include <algorithm>
+#include <chrono>
 
 #include "storage/keys.h"
 
