@@ -1,10 +1,9 @@
 #include "storage/commit_pipeline.h"
 
-#include <fmt/core.h>
-#include <pthread.h>
-
 #include <algorithm>
 #include <chrono>
+#include <fmt/core.h>
+#include <pthread.h>
 
 #include "storage/keys.h"
 
