@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "server/log.h"
@@ -30,25 +31,30 @@ Watchdog::~Watchdog() {
 
 void Watchdog::run() {
   pthread_setname_np(pthread_self(), "weir-watchdog");
-  auto round_end = std::chrono::steady_clock::now() + round_;
+  auto round_start = std::chrono::steady_clock::now();
   for (;;) {
     send_probes();
-    const bool all_answered = wait_for_answers(round_end);
-    {
-      std::lock_guard lock(shared_->mutex);
-      if (shared_->stopping) return;
-    }
+    // Answers are due within half a round: with a ping at most once per round, pings are
+    // then never more than one and a half rounds apart while every thread answers.
+    const bool all_answered = wait_for_answers(round_start + round_ / 2);
+    if (stopping()) return;
     if (all_answered) {
       ping_();
-      // Sleep out the rest of the round: a ping every round, not as fast as answers come.
-      std::unique_lock lock(shared_->mutex);
-      if (shared_->changed.wait_until(lock, round_end, [this] { return shared_->stopping; }))
-        return;
     } else {
       report_stalls();
     }
-    round_end += round_;
+    round_start += round_;
+    // A watchdog thread that itself fell behind starts afresh rather than running a burst
+    // of rounds whose probes would have no time to answer.
+    round_start = std::max(round_start, std::chrono::steady_clock::now());
+    std::unique_lock lock(shared_->mutex);
+    if (shared_->changed.wait_until(lock, round_start, [this] { return shared_->stopping; })) return;
   }
+}
+
+bool Watchdog::stopping() const {
+  std::lock_guard lock(shared_->mutex);
+  return shared_->stopping;
 }
 
 void Watchdog::send_probes() {

@@ -1,7 +1,8 @@
 // The systemd watchdog: WATCHDOG=1 pings that say the broker works, not merely that the
 // process is alive. Every round it sends each liveness probe (a no-op posted to a thread
 // that serves clients: a network thread, the commit pipeline writer, the group
-// coordinator, the accept loop) and pings only if every probe came back within the round.
+// coordinator, the accept loop) and pings only if every probe came back within half the
+// round.
 // A thread wedged in a system call (a hung disk under the commit pipeline, say) stops the
 // pings, so systemd restarts the broker after WatchdogSec.
 #pragma once
@@ -27,9 +28,9 @@ struct LivenessProbe {
 class Watchdog {
  public:
   // Starts a thread that runs a round every `round`: sends the probes whose previous
-  // answer is in (a wedged thread is not sent a pile of them), waits for all of them
-  // until the round ends, and calls `ping` if every one answered. A probe still out at
-  // the end of a round is logged once per stall.
+  // answer is in (a wedged thread is not sent a pile of them), waits for all of them for
+  // half a round, and calls `ping` if every one answered by then. A probe still out then
+  // is logged once per stall.
   Watchdog(std::chrono::microseconds round, std::vector<LivenessProbe> probes,
            std::function<void()> ping);
   // Stops and joins the thread; answers arriving later are ignored.
@@ -46,6 +47,7 @@ class Watchdog {
   };
 
   void run();
+  bool stopping() const;
   // Sends every probe that is not still out from an earlier round.
   void send_probes();
   // True if every probe answered by `deadline`; false when stopping or one is still out.
@@ -62,7 +64,7 @@ class Watchdog {
 
 // When systemd asked for watchdog pings (WATCHDOG_USEC, and WATCHDOG_PID naming this
 // process), a Watchdog that sends WATCHDOG=1 every half interval, as sd_watchdog_enabled(3)
-// advises; otherwise nullptr.
+// advises, each time every thread answered within a quarter interval; otherwise nullptr.
 std::unique_ptr<Watchdog> start_systemd_watchdog(std::vector<LivenessProbe> probes);
 
 }  // namespace weir

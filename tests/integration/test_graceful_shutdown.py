@@ -374,20 +374,22 @@ def test_systemd_watchdog_is_not_pinged_while_the_commit_pipeline_is_stuck(broke
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
         notify.bind("\0" + name)
         notify.settimeout(10)
-        broker = broker_factory(NOTIFY_SOCKET="@" + name, WATCHDOG_USEC="400000")
+        # 1 s: a round every 500 ms, whose probes must answer within 250 ms.
+        broker = broker_factory(NOTIFY_SOCKET="@" + name, WATCHDOG_USEC="1000000")
         assert notify.recv(4096) == b"READY=1"
         assert notify.recv(4096) == b"WATCHDOG=1"
         with StoppedThread(broker.pid, "weir-commit"):
-            # A ping already on its way may arrive; then none for ten periods of 200 ms.
-            messages_within(notify, 0.3)
-            assert messages_within(notify, 2.0) == []
+            # A ping already on its way may arrive; then none for six rounds.
+            messages_within(notify, 0.6)
+            assert messages_within(notify, 3.0) == []
             wait_until(lambda: log_events(broker, "watchdog: thread does not answer, not pinging systemd"),
                        timeout=5, what="the stall to be logged")
         # Once the writer runs again, so do the pings.
         notify.settimeout(10)
         assert notify.recv(4096) == b"WATCHDOG=1"
-    stall = log_events(broker, "watchdog: thread does not answer, not pinging systemd")
-    assert len(stall) == 1 and 'thread="commit pipeline"' in stall[0], stall
+    # Under load another thread may miss a round too; the commit pipeline must be named.
+    stalls = log_events(broker, "watchdog: thread does not answer, not pinging systemd")
+    assert any('thread="commit pipeline"' in line for line in stalls), stalls
     broker.stop()
 
 

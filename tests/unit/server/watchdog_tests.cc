@@ -3,6 +3,8 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <vector>
 
 #include "server/watchdog.h"
 
@@ -17,6 +19,7 @@ struct Observed {
   int pings = 0;
   int healthy_sends = 0;
   int wedged_sends = 0;
+  bool wedged = true;
   std::function<void()> wedged_answer;
 
   void count(int Observed::*counter) {
@@ -43,15 +46,26 @@ weir::LivenessProbe healthy_probe(Observed& observed) {
           }};
 }
 
-// Keeps its answer until the test gives it.
+// While `wedged`, keeps its answer until the test gives it; answers at once after that.
 weir::LivenessProbe wedged_probe(Observed& observed) {
   return {"wedged", [&observed](std::function<void()> answered) {
+            bool wedged = false;
             {
               std::lock_guard lock(observed.mutex);
-              observed.wedged_answer = std::move(answered);
+              wedged = observed.wedged;
+              if (wedged) observed.wedged_answer = std::move(answered);
             }
             observed.count(&Observed::wedged_sends);
+            if (!wedged) answered();
           }};
+}
+
+std::function<void()> take_wedged_answer(Observed& observed) {
+  std::lock_guard lock(observed.mutex);
+  observed.wedged = false;
+  std::function<void()> answer;
+  answer.swap(observed.wedged_answer);
+  return answer;
 }
 
 }  // namespace
@@ -71,26 +85,26 @@ TEST_CASE(
     "a probe that does not answer stops the pings until it answers, and is not sent again "
     "meanwhile") {
   Observed observed;
-  std::function<void()> late_answer;
-  {
-    weir::Watchdog watchdog(2ms, {healthy_probe(observed), wedged_probe(observed)},
-                            [&] { observed.count(&Observed::pings); });
-    REQUIRE(observed.wait_until_at_least(&Observed::healthy_sends, 10));
-    CHECK(observed.read(&Observed::pings) == 0);
-    CHECK(observed.read(&Observed::wedged_sends) == 1);
+  weir::Watchdog watchdog(2ms, {healthy_probe(observed), wedged_probe(observed)},
+                          [&] { observed.count(&Observed::pings); });
+  REQUIRE(observed.wait_until_at_least(&Observed::healthy_sends, 10));
+  CHECK(observed.read(&Observed::pings) == 0);
+  CHECK(observed.read(&Observed::wedged_sends) == 1);
 
-    std::function<void()> answer;
-    {
-      std::lock_guard lock(observed.mutex);
-      answer.swap(observed.wedged_answer);
-    }
-    answer();
-    REQUIRE(observed.wait_until_at_least(&Observed::pings, 1));
-    REQUIRE(observed.wait_until_at_least(&Observed::wedged_sends, 2));
-    std::lock_guard lock(observed.mutex);
-    late_answer = observed.wedged_answer;
-  }
-  // An answer arriving after the watchdog is gone touches only state it shares.
-  REQUIRE(late_answer);
-  late_answer();
+  std::function<void()> answer = take_wedged_answer(observed);
+  REQUIRE(answer);
+  answer();
+  REQUIRE(observed.wait_until_at_least(&Observed::pings, 1));
+  CHECK(observed.wait_until_at_least(&Observed::wedged_sends, 2));
+}
+
+TEST_CASE("an answer arriving after the watchdog is gone touches only the state it shares") {
+  Observed observed;
+  std::optional<weir::Watchdog> watchdog;
+  watchdog.emplace(2ms, std::vector<weir::LivenessProbe>{wedged_probe(observed)}, [] {});
+  REQUIRE(observed.wait_until_at_least(&Observed::wedged_sends, 1));
+  watchdog.reset();
+  std::function<void()> answer = take_wedged_answer(observed);
+  REQUIRE(answer);
+  answer();  // ASan would report a use after free here
 }
