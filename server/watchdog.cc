@@ -48,7 +48,8 @@ void Watchdog::run() {
     // of rounds whose probes would have no time to answer.
     round_start = std::max(round_start, std::chrono::steady_clock::now());
     std::unique_lock lock(shared_->mutex);
-    if (shared_->changed.wait_until(lock, round_start, [this] { return shared_->stopping; })) return;
+    if (shared_->changed.wait_until(lock, round_start, [this] { return shared_->stopping; }))
+      return;
   }
 }
 
