@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from conftest import REPO_ROOT, broker_binary, free_port
+from conftest import REPO_ROOT, broker_binary, broker_settings, free_port
 from support import wait_until
 
 DEPLOY = REPO_ROOT / "deploy"
@@ -63,9 +63,15 @@ def test_a_bad_directive_is_caught(tmp_path):
     assert "ProtectSystm" in stderr
 
 
-def print_config(*args, env=None):
+def clean_environment(**settings):
+    """This process's environment (sanitizer options and the like) without any broker
+    setting a caller may have exported, plus `settings`."""
+    return {**{k: v for k, v in os.environ.items() if k not in broker_settings()}, **settings}
+
+
+def print_config(*args):
     return subprocess.run([str(broker_binary()), *args, "--print-config"], capture_output=True, text=True,
-                          timeout=30, env=env if env is not None else {})
+                          timeout=30, env=clean_environment())
 
 
 def effective_settings(output):
@@ -139,8 +145,8 @@ def test_a_broker_starts_with_the_example_config_and_becomes_ready(tmp_path):
     """As under systemd: --config the example, with the environment overriding the data
     folder and addresses (the example's storage_path is the unit's StateDirectory)."""
     kafka_port, metrics_port = free_port(), free_port()
-    env = {"STORAGE_PATH": str(tmp_path / "data"), "BIND_ADDRESS": f"127.0.0.1:{kafka_port}",
-           "METRICS_BIND_ADDRESS": f"127.0.0.1:{metrics_port}"}
+    env = clean_environment(STORAGE_PATH=str(tmp_path / "data"), BIND_ADDRESS=f"127.0.0.1:{kafka_port}",
+                            METRICS_BIND_ADDRESS=f"127.0.0.1:{metrics_port}")
     log_path = tmp_path / "broker.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen([str(broker_binary()), "--config", str(EXAMPLE_CONFIG)], env=env,
@@ -245,8 +251,8 @@ def test_alert_rules_use_only_metrics_the_broker_exports_or_well_known_ones(tmp_
     """An alert on a misspelt or renamed weir_ series never fires: every weir_ and process_
     name in an enabled rule must be in the broker's /metrics HELP lines."""
     kafka_port, metrics_port = free_port(), free_port()
-    env = {"STORAGE_PATH": str(tmp_path / "data"), "BIND_ADDRESS": f"127.0.0.1:{kafka_port}",
-           "METRICS_BIND_ADDRESS": f"127.0.0.1:{metrics_port}"}
+    env = clean_environment(STORAGE_PATH=str(tmp_path / "data"), BIND_ADDRESS=f"127.0.0.1:{kafka_port}",
+                            METRICS_BIND_ADDRESS=f"127.0.0.1:{metrics_port}")
     process = subprocess.Popen([str(broker_binary())], env=env, stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
