@@ -2,9 +2,8 @@
 // process is alive. Every round it sends each liveness probe (a no-op posted to a thread
 // that serves clients: a network thread, the commit pipeline writer, the group
 // coordinator, the accept loop) and pings only if every probe came back within half the
-// round.
-// A thread wedged in a system call (a hung disk under the commit pipeline, say) stops the
-// pings, so systemd restarts the broker after WatchdogSec.
+// round. A thread wedged in a system call (a hung disk under the commit pipeline, say)
+// stops the pings, so systemd restarts the broker after WatchdogSec.
 #pragma once
 
 #include <chrono>
