@@ -178,3 +178,21 @@ def test_a_format_1_and_0_consumer_reads_what_a_current_producer_wrote(broker, a
     assert [m.value for m in messages] == [value_of("current", i) for i in range(RECORDS)]
     if api_version >= (0, 10):
         assert all(m.timestamp > 0 for m in messages)
+
+
+@pytest.mark.skipif(KCAT is None, reason="kcat is not installed")
+@pytest.mark.parametrize("fallback", ["0.10.0", "0.9.0"])
+def test_librdkafka_pinned_to_an_old_broker_version_produces_and_consumes(broker, fallback):
+    # Without ApiVersions librdkafka uses Produce v2 / Fetch v2 (0.10) or v1 (0.9).
+    topic = unique_topic(f"kcat-fallback-{fallback}")
+    old = ["-X", "api.version.request=false", "-X", f"broker.version.fallback={fallback}"]
+    lines = [f"key-{i}:" + value_of(fallback, i).decode() for i in range(RECORDS)]
+    result = run_command([KCAT, "-P", "-b", broker.bootstrap, "-t", topic, "-p", "0", "-z", "snappy", "-K:",
+                          "-X", "linger.ms=50", *old],
+                         input_bytes="".join(line + "\n" for line in lines).encode(), timeout=30)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    assert set(stored_codecs(broker.bootstrap, topic)) == {CODEC_IDS["snappy"]}
+    result = run_command([KCAT, "-C", "-b", broker.bootstrap, "-t", topic, "-p", "0", "-o", "5", "-e", "-q",
+                          "-f", "%o %k:%s\\n", *old], timeout=30)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    assert result.stdout.decode().splitlines() == [f"{i} {lines[i]}" for i in range(5, RECORDS)]
