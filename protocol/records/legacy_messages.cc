@@ -1,5 +1,6 @@
 #include "protocol/records/legacy_messages.h"
 
+#include <xxhash.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -129,42 +130,6 @@ BatchError to_batch_error(CodecError error) {
   return BatchError::corrupt_message;
 }
 
-// xxHash32 (seed 0), which the LZ4 frame header checksum uses; liblz4 does not export it.
-std::uint32_t xxhash32(BytesView input) {
-  constexpr std::uint32_t p1 = 2654435761U, p2 = 2246822519U, p3 = 3266489917U, p4 = 668265263U,
-                          p5 = 374761393U;
-  const auto rotl = [](std::uint32_t x, int r) { return (x << r) | (x >> (32 - r)); };
-  const auto read_le32 = [](const std::byte* p) {
-    return std::to_integer<std::uint32_t>(p[0]) | (std::to_integer<std::uint32_t>(p[1]) << 8) |
-           (std::to_integer<std::uint32_t>(p[2]) << 16) |
-           (std::to_integer<std::uint32_t>(p[3]) << 24);
-  };
-  const std::byte* p = input.data();
-  const std::byte* end = p + input.size();
-  std::uint32_t h = 0;
-  if (input.size() >= 16) {
-    std::uint32_t v1 = p1 + p2, v2 = p2, v3 = 0, v4 = 0 - p1;
-    for (; end - p >= 16; p += 16) {
-      v1 = rotl(v1 + read_le32(p) * p2, 13) * p1;
-      v2 = rotl(v2 + read_le32(p + 4) * p2, 13) * p1;
-      v3 = rotl(v3 + read_le32(p + 8) * p2, 13) * p1;
-      v4 = rotl(v4 + read_le32(p + 12) * p2, 13) * p1;
-    }
-    h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
-  } else {
-    h = p5;
-  }
-  h += static_cast<std::uint32_t>(input.size());
-  for (; end - p >= 4; p += 4) h = rotl(h + read_le32(p) * p3, 17) * p4;
-  for (; p < end; ++p) h = rotl(h + std::to_integer<std::uint32_t>(*p) * p5, 11) * p1;
-  h ^= h >> 15;
-  h *= p2;
-  h ^= h >> 13;
-  h *= p3;
-  h ^= h >> 16;
-  return h;
-}
-
 // Rewrites the header checksum byte of an LZ4 frame in place: over the frame descriptor
 // (correct) or over magic and descriptor (Kafka's magic 0 frames). False when `frame` is
 // too short to hold its descriptor.
@@ -176,7 +141,7 @@ bool rewrite_lz4_header_checksum(std::span<std::byte> frame, bool kafka_v0_style
   if (frame.size() < descriptor_at + descriptor_size + 1) return false;
   const std::size_t from = kafka_v0_style ? 0 : descriptor_at;
   const BytesView covered(frame.data() + from, descriptor_at + descriptor_size - from);
-  frame[descriptor_at + descriptor_size] = static_cast<std::byte>((xxhash32(covered) >> 8) & 0xFF);
+  frame[descriptor_at + descriptor_size] = static_cast<std::byte>((XXH32(covered.data(), covered.size(), 0) >> 8) & 0xFF);
   return true;
 }
 
