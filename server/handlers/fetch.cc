@@ -13,6 +13,7 @@
 #include "protocol/generated/fetch_request.h"
 #include "protocol/generated/fetch_response.h"
 #include "protocol/records/legacy_messages.h"
+#include "protocol/records/record_batch.h"
 #include "server/handlers/fetch_waiters.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/storage_errors.h"
@@ -40,19 +41,19 @@ struct FetchPass {
   FetchResponse response;
   std::vector<std::vector<std::byte>> record_buffers;
   std::int64_t bytes = 0;
+  std::int64_t records = 0;
+  // METRICS_PER_PARTITION only: what each partition contributed, counted if the pass is sent.
+  struct PartitionCount {
+    const BrokerMetrics::PartitionSeries* series;
+    std::int64_t records;
+    std::int64_t bytes;
+  };
+  std::vector<PartitionCount> partition_counts;
   bool saw_error = false;
   // Store::commit_sequence() before the pass read anything: if it moved by the time the
   // fetch parks, a commit may have slipped between the read and the park.
   std::uint64_t commit_sequence = 0;
 };
-
-void count_errors(const RequestContext& context, const FetchResponse& response) {
-  const auto& metrics = context.services.metrics;
-  if (response.error_code != 0) metrics.count_error(context.header.request_api_key, response.error_code);
-  for (const auto& topic : response.responses)
-    for (const auto& partition : topic.partitions)
-      if (partition.error_code != 0) metrics.count_error(context.header.request_api_key, partition.error_code);
-}
 
 struct PendingFetch : std::enable_shared_from_this<PendingFetch> {
   RequestContext context;
@@ -152,6 +153,12 @@ bool read_partition(const RequestContext& context, const FetchRequest& request, 
   // Only the first partition with data may exceed the limits (Kafka's progress rule).
   if (pass.bytes > 0 && static_cast<std::int64_t>(read.records.size()) > limit) return true;
   pass.bytes += static_cast<std::int64_t>(read.records.size());
+  std::int64_t records = 0;
+  protocol::records::for_each_batch(read.records, [&records](const protocol::records::RecordBatchHeader& header,
+                                                             protocol::BytesView) { records += header.record_count; });
+  pass.records += records;
+  if (const auto* series = context.services.metrics.partition(*log))
+    pass.partition_counts.push_back({series, records, static_cast<std::int64_t>(read.records.size())});
   pass.record_buffers.push_back(std::move(read.records));
   out.records = protocol::BytesView(pass.record_buffers.back());
   return true;
@@ -223,7 +230,11 @@ void PendingFetch::finish_pass(FetchPass pass) {
     answered = true;
     timer.cancel();
     context.services.metrics.bytes_fetched.add(static_cast<double>(pass.bytes));
-    count_errors(context, pass.response);
+    context.services.metrics.records_fetched.add(static_cast<double>(pass.records));
+    for (const auto& count : pass.partition_counts) {
+      count.series->records_fetched.add(static_cast<double>(count.records));
+      count.series->bytes_fetched.add(static_cast<double>(count.bytes));
+    }
     done(encode_reply(context, pass.response));
     return;
   }
@@ -251,7 +262,6 @@ void fetch(RequestContext& context, ReplyCallback done) {
   if (auto session_error = check_session(request); session_error != ErrorCode::none) {
     FetchResponse response;
     response.error_code = protocol::code(session_error);
-    count_errors(context, response);
     return done(encode_reply(context, response));
   }
   auto pending = std::make_shared<PendingFetch>(context, std::move(request), std::move(done));

@@ -35,11 +35,9 @@ struct PendingProduce {
 
   void finish_if_complete() {
     if (outstanding_appends != 0) return;
-    for (const auto& topic : response.responses)
-      for (const auto& partition : topic.partition_responses)
-        if (partition.error_code != 0)
-          context.services.metrics.count_error(context.header.request_api_key, partition.error_code);
-    if (replies) done(encode_reply(context, response));
+    if (replies) return done(encode_reply(context, response));
+    // acks=0: nothing is encoded, but the errors are still answered in the client's place.
+    context.services.metrics.count_errors(context.header.request_api_key, response);
   }
 };
 
@@ -207,13 +205,18 @@ void append_partition(const std::shared_ptr<PendingProduce>& pending, const std:
   const std::int64_t log_append_time_ms = prepared.log_append_time_ms;
   const auto records = static_cast<double>(batch.header.record_count);
   const auto bytes = static_cast<double>(prepared.bytes.size());
+  const BrokerMetrics::PartitionSeries* partition_series = pending->context.services.metrics.partition(*log);
   store.append(log, std::move(prepared.bytes), batch.header.last_offset_delta, prepared.max_timestamp,
                durability_for(acks),
-               [pending, slot, log_append_time_ms, records, bytes](const storage::AppendResult& result) {
+               [pending, slot, log_append_time_ms, records, bytes, partition_series](const storage::AppendResult& result) {
                  const bool stored = result.error == storage::StorageErrc::ok;
                  if (stored && !result.duplicate) {
                    pending->context.services.metrics.records_produced.add(records);
                    pending->context.services.metrics.bytes_produced.add(bytes);
+                   if (partition_series != nullptr) {
+                     partition_series->records_produced.add(records);
+                     partition_series->bytes_produced.add(bytes);
+                   }
                  }
                  asio::post(pending->context.executor, [pending, slot, result, log_append_time_ms, stored] {
                    slot->error_code = error_code_of(result.error);
