@@ -44,7 +44,7 @@ bool Coordinator::load(TimePoint now, std::string* error) {
       *error = "the membership record of consumer group '" + record.group_id + "' does not decode";
       return false;
     }
-    group.state = group.members.empty() ? GroupState::empty : GroupState::stable;
+    set_state(group, group.members.empty() ? GroupState::empty : GroupState::stable);
     for (auto& [id, member] : group.members) member.session_deadline = now + ms(member.session_timeout_ms);
     for (auto& offset : record.offsets) {
       TopicPartitionKey key{offset.topic, offset.partition};
@@ -66,7 +66,10 @@ Group* Coordinator::find(const std::string& group_id) {
 
 Group& Coordinator::get_or_create(const std::string& group_id) {
   auto [it, inserted] = groups_.try_emplace(group_id);
-  if (inserted) it->second.group_id = group_id;
+  if (inserted) {
+    it->second.group_id = group_id;
+    stats_.group_added(it->second.state);
+  }
   return it->second;
 }
 
@@ -236,7 +239,7 @@ void Coordinator::prepare_rebalance(Group& group, TimePoint now) {
   group.initial_delay_limit = now + ms(rebalance_timeout_ms);
   group.rebalance_deadline =
       now + ms(initial ? std::min(options_.initial_rebalance_delay_ms, rebalance_timeout_ms) : rebalance_timeout_ms);
-  group.state = GroupState::preparing_rebalance;
+  set_state(group, GroupState::preparing_rebalance);
   try_complete_join(group, now);
 }
 
@@ -257,7 +260,7 @@ void Coordinator::complete_join(Group& group, TimePoint now) {
 
   ++group.generation_id;
   if (group.members.empty()) {
-    group.state = GroupState::empty;
+    set_state(group, GroupState::empty);
     group.protocol_name.reset();
     group.leader.reset();
     persist_membership(group);
@@ -265,7 +268,8 @@ void Coordinator::complete_join(Group& group, TimePoint now) {
   }
   if (!group.leader) group.leader = group.members.begin()->first;
   group.protocol_name = group.select_protocol();
-  group.state = GroupState::completing_rebalance;
+  set_state(group, GroupState::completing_rebalance);
+  stats_.rebalance_completed();
   for (auto& [id, member] : group.members) {
     member.assignment.clear();
     auto parked = std::exchange(member.awaiting_join, nullptr);
@@ -351,7 +355,7 @@ void Coordinator::complete_sync(Group& group, const SyncRequest& request) {
     fail_pending_syncs(group, ErrorCode::coordinator_not_available);
     return;
   }
-  group.state = GroupState::stable;
+  set_state(group, GroupState::stable);
   for (auto& [id, member] : group.members) {
     auto parked = std::exchange(member.awaiting_sync, nullptr);
     if (!parked) continue;
@@ -573,7 +577,17 @@ ErrorCode Coordinator::delete_group(const std::string& group_id) {
   return ErrorCode::none;
 }
 
-void Coordinator::erase_group(const std::string& group_id) { groups_.erase(group_id); }
+void Coordinator::erase_group(const std::string& group_id) {
+  auto found = groups_.find(group_id);
+  if (found == groups_.end()) return;
+  stats_.group_removed(found->second.state);
+  groups_.erase(found);
+}
+
+void Coordinator::set_state(Group& group, GroupState state) {
+  stats_.state_changed(group.state, state);
+  group.state = state;
+}
 
 // Kafka's group expiration: an Empty group that holds no offsets and no pending member
 // ids is forgotten, so JoinGroups naming ever new group ids cannot grow memory forever.

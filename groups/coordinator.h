@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "groups/group.h"
+#include "groups/group_stats.h"
 #include "storage/store.h"
 
 namespace weir::groups {
@@ -168,6 +169,8 @@ class Coordinator {
 
   // Read-only view for tests and diagnostics; null if the group does not exist.
   const Group* find_group(const std::string& group_id) const;
+  // Groups by state and rebalances; the one member any thread may read.
+  const GroupStats& stats() const { return stats_; }
 
  private:
   Group* find(const std::string& group_id);
@@ -195,11 +198,14 @@ class Coordinator {
 
   bool persist_membership(const Group& group);
   void erase_group(const std::string& group_id);
+  // Every state change goes through here, so stats_ follows the groups.
+  void set_state(Group& group, GroupState state);
   void drop_if_unused(const std::string& group_id);
 
   CoordinatorOptions options_;
   storage::Store* store_;
   std::map<std::string, Group> groups_;
+  GroupStats stats_;
   std::mt19937_64 random_;
 };
 

@@ -37,7 +37,7 @@ Broker::Broker(asio::io_context& accept_context, const Config& config, storage::
                metrics::Registry& registry)
     : config_(config),
       store_(store),
-      metrics_(registry),
+      metrics_(registry, config.metrics_per_partition),
       services_{config, store, fetch_waiters_, groups_, metrics_},
       router_(services_),
       tls_config_(config),
@@ -61,6 +61,7 @@ Broker::Broker(asio::io_context& accept_context, const Config& config, storage::
   }
   add_network_metrics(registry);
   add_storage_metrics(registry);
+  add_group_metrics(registry);
 }
 
 Broker::~Broker() { stop(); }

@@ -58,6 +58,7 @@ class Broker {
   ConnectionServices connection_services(RequestRouter& router) const;
   void add_network_metrics(metrics::Registry& registry);
   void add_storage_metrics(metrics::Registry& registry);
+  void add_group_metrics(metrics::Registry& registry);
 
   const Config& config_;
   storage::Store& store_;

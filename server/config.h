@@ -170,6 +170,11 @@ struct Config {
   // GROUP_INITIAL_REBALANCE_DELAY_MS: how long the first rebalance of an empty group waits
   // for more members to arrive (Kafka's group.initial.rebalance.delay.ms).
   std::int32_t group_initial_rebalance_delay_ms = 3000;
+
+  // ---- Metrics ----
+  // METRICS_PER_PARTITION: also export records and bytes produced and fetched by topic
+  // and partition. Off by default: one series per partition can be a lot of series.
+  bool metrics_per_partition = false;
 };
 
 // Builds the configuration from defaults and the environment. On a bad value returns

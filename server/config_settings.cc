@@ -245,6 +245,9 @@ std::vector<Setting> build_settings() {
                                      &Config::group_initial_rebalance_delay_ms, 0, INT32_MAX, "0..2147483647",
                                      "how long the first rebalance of an empty group waits for more members "
                                      "(Kafka's group.initial.rebalance.delay.ms)"));
+  settings.push_back(bool_setting("METRICS_PER_PARTITION", "metrics_per_partition", &Config::metrics_per_partition,
+                                  "also export records and bytes produced and fetched by topic and partition "
+                                  "(one series per partition)"));
   return settings;
 }
 

@@ -12,6 +12,7 @@
 #include "metrics/registry.h"
 #include "server/broker.h"
 #include "server/command_line.h"
+#include "server/commit_metrics.h"
 #include "server/config_loader.h"
 #include "server/log.h"
 #include "server/watchdog.h"
@@ -136,6 +137,8 @@ int main(int argc, char** argv) {
   options.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
   options.tail_cache_bytes = static_cast<std::size_t>(config.tail_cache_bytes);
   options.retention_check_interval_ms = config.retention_check_interval_ms;
+  weir::CommitMetrics commit_metrics(metrics_registry);  // outlives the store, which reports to it
+  options.commit_observer = &commit_metrics;
   auto store = weir::storage::Store::open(options, &error);
   if (!store) {
     weir::log::event(weir::log::Level::error, "cannot open storage", {{"path", config.storage_path}, {"error", error}});

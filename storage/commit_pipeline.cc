@@ -148,7 +148,7 @@ bool CommitPipeline::resume_if_needed() {
 
 void CommitPipeline::sync_if_interval_elapsed() {
   if (!unsynced_writes_ || Clock::now() < last_sync_ + settings_.flush_interval) return;
-  const rocksdb::Status status = db_->SyncWAL();
+  const rocksdb::Status status = sync_wal();
   if (!status.ok()) {
     // Keep unsynced_writes_: the next interval tries again.
     fmt::print(stderr, "weir storage: WAL fsync failed: {}\n", status.ToString());
@@ -158,6 +158,13 @@ void CommitPipeline::sync_if_interval_elapsed() {
   unsynced_writes_ = false;
   last_sync_ = Clock::now();
   interval_syncs_.fetch_add(1, std::memory_order_relaxed);
+}
+
+rocksdb::Status CommitPipeline::sync_wal() {
+  const auto started = Clock::now();
+  rocksdb::Status status = db_->SyncWAL();
+  if (status.ok() && settings_.observer != nullptr) settings_.observer->wal_synced(Clock::now() - started);
+  return status;
 }
 
 void CommitPipeline::commit(std::span<Append> group) {
@@ -232,7 +239,10 @@ void CommitPipeline::commit(std::span<Append> group) {
     } else {
       rocksdb::WriteOptions options;
       options.sync = sync;
+      const auto write_started = Clock::now();
       const rocksdb::Status status = db_->Write(options, &write_batch_);
+      if (status.ok() && sync && settings_.observer != nullptr)
+        settings_.observer->wal_synced(Clock::now() - write_started);
       if (!status.ok()) {
         fmt::print(stderr, "weir storage: group commit failed: {}\n", status.ToString());
         write_failed = true;
@@ -249,7 +259,7 @@ void CommitPipeline::commit(std::span<Append> group) {
   } else if (!write_failed && sync && unsynced_writes_) {
     // Only retries in this group: the original of an acks=all retry may have been written
     // unsynced (acks=1), so the retry's answer waits for the fsync it asked for.
-    const rocksdb::Status status = db_->SyncWAL();
+    const rocksdb::Status status = sync_wal();
     if (!status.ok()) {
       fmt::print(stderr, "weir storage: WAL sync failed: {}\n", status.ToString());
       write_failed = true;
@@ -284,6 +294,7 @@ void CommitPipeline::commit(std::span<Append> group) {
     for (const Append& append : group) committed += append.error == StorageErrc::ok && !append.duplicate ? 1 : 0;
     appends_.fetch_add(committed, std::memory_order_relaxed);
     bytes_.fetch_add(group_bytes, std::memory_order_relaxed);
+    if (!touched_.empty() && settings_.observer != nullptr) settings_.observer->group_written(committed, group_bytes);
   }
 
   for (Append& append : group) {

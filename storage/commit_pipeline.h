@@ -16,6 +16,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include "storage/commit_observer.h"
 #include "storage/partition_log.h"
 #include "storage/tail_cache.h"
 #include "storage/types.h"
@@ -56,6 +57,7 @@ class CommitPipeline {
     std::size_t max_group_bytes = 16 << 20;  // StoreOptions::max_group_bytes
     DurabilityPolicy policy = DurabilityPolicy::per_acks;
     std::chrono::milliseconds flush_interval{1000};  // DurabilityPolicy::interval only
+    CommitObserver* observer = nullptr;              // StoreOptions::commit_observer
   };
 
   // `tail_cache` may be null (no cache); it is written by the writer thread only.
@@ -119,6 +121,8 @@ class CommitPipeline {
   bool resume_if_needed();
   // DurabilityPolicy::interval: fsyncs the WAL if written appends have waited long enough.
   void sync_if_interval_elapsed();
+  // SyncWAL, timed for the observer.
+  rocksdb::Status sync_wal();
 
   rocksdb::DB* const db_;
   rocksdb::ColumnFamilyHandle* const log_;

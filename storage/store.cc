@@ -1,12 +1,14 @@
 #include "storage/store.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <limits>
 
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
+#include <rocksdb/transaction_log.h>
 #include <rocksdb/write_batch.h>
 
 #include "storage/commit_pipeline.h"
@@ -56,6 +58,7 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* err
   settings.max_group_bytes = std::max<std::size_t>(options.max_group_bytes, 1);
   settings.policy = options.durability_policy;
   settings.flush_interval = std::max(options.flush_interval, std::chrono::milliseconds(1));
+  settings.observer = options.commit_observer;
   store->tail_cache_ = std::make_unique<TailCache>(options.tail_cache_bytes);
   store->pipeline_ = std::make_unique<CommitPipeline>(store->db_.get(), store->log_, store->timeindex_,
                                                       store->tail_cache_.get(), settings,
@@ -606,6 +609,31 @@ std::int64_t Store::approximate_partition_bytes(const PartitionLog* log) const {
   std::uint64_t bytes = 0;
   if (!db_->GetApproximateSizes(options, log_, &range, 1, &bytes).ok()) return 0;
   return static_cast<std::int64_t>(std::min<std::uint64_t>(bytes, std::numeric_limits<std::int64_t>::max()));
+}
+
+StorageUsage Store::usage() const {
+  StorageUsage usage;
+  auto property = [this](const std::string& name) {
+    std::uint64_t value = 0;
+    return db_->GetAggregatedIntProperty(name, &value) ? value : 0;
+  };
+  using Properties = rocksdb::DB::Properties;
+  usage.live_sst_bytes = property(Properties::kLiveSstFilesSize);
+  usage.live_blob_bytes = property(Properties::kLiveBlobFileSize);
+  usage.pending_compaction_bytes = property(Properties::kEstimatePendingCompactionBytes);
+  usage.writes_stopped = property(Properties::kIsWriteStopped) != 0;
+  usage.delayed_write_rate = property(Properties::kActualDelayedWriteRate);
+  rocksdb::VectorLogPtr wal_files;
+  if (db_->GetSortedWalFiles(wal_files).ok())
+    for (const auto& file : wal_files) usage.wal_bytes += file->SizeFileBytes();
+  // The DB-wide stall time is kept by RocksDB whether or not a Statistics object is set,
+  // and read as a map property without resetting anything.
+  std::map<std::string, std::string> db_stats;
+  if (db_->GetMapProperty(Properties::kDBStats, &db_stats)) {
+    auto found = db_stats.find("db.user_write_stall_micros");
+    if (found != db_stats.end()) usage.write_stall_micros = std::strtoull(found->second.c_str(), nullptr, 10);
+  }
+  return usage;
 }
 
 }  // namespace weir::storage

@@ -45,6 +45,7 @@ class DB;
 
 namespace weir::storage {
 
+class CommitObserver;
 class CommitPipeline;
 class ReaderPool;
 class TailCache;
@@ -94,6 +95,21 @@ struct StoreOptions {
   // log.retention.check.interval.ms); 0 turns the background thread off, so only explicit
   // enforce_retention calls delete.
   std::int64_t retention_check_interval_ms = 300000;
+  // Told of every group commit and WAL fsync (storage/commit_observer.h); may be null.
+  // Must outlive the Store.
+  CommitObserver* commit_observer = nullptr;
+};
+
+// Disk use and write pressure of the database, from RocksDB's own bookkeeping (cheap to
+// read: no file is opened, the WAL folder is listed).
+struct StorageUsage {
+  std::uint64_t live_sst_bytes = 0;   // SST files of the current version, every column family
+  std::uint64_t live_blob_bytes = 0;  // blob files of the current version (large batches)
+  std::uint64_t wal_bytes = 0;        // write-ahead log files
+  std::uint64_t pending_compaction_bytes = 0;  // RocksDB's estimate of bytes compaction must rewrite
+  bool writes_stopped = false;                 // RocksDB refuses writes until compaction catches up
+  std::uint64_t delayed_write_rate = 0;        // bytes/s RocksDB throttles writes to; 0 when not delayed
+  std::uint64_t write_stall_micros = 0;        // time writers waited in stalls since open
 };
 
 // Thread-safe. Open with Store::open; destroy only after every caller has stopped.
@@ -200,6 +216,8 @@ class Store {
   // it to tell a working writer from one wedged in a RocksDB write or fsync. Thread-safe.
   void probe_commit_pipeline(std::function<void()> answered);
   CommitStats commit_stats() const;
+  // Blocking for a moment (RocksDB's DB mutex, a listing of the WAL files); thread-safe.
+  StorageUsage usage() const;
   // Counts successful group commits; it moves after the high watermarks and before the
   // append listener runs. A caller that read, then registered for the listener, and then
   // finds the sequence moved since before its read must read again: it may have missed

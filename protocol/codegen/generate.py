@@ -1123,6 +1123,83 @@ def generate_api_keys(requests):
     return "\n".join(h), "\n".join(c)
 
 
+def is_error_code_field(field):
+    return (not field.is_array and field.elem == "int16"
+            and (field.name == "error_code" or field.name.endswith("_error_code")))
+
+
+def generate_error_codes(responses):
+    """error_codes.h/.cc: every non-zero error code a response carries, for metrics."""
+    h = [BANNER.rstrip("\n"), "#pragma once", "", "#include <cstdint>", "", "namespace weir::protocol {", ""]
+    for m in responses:
+        h.append("struct %s;" % m.name)
+    h += [
+        "",
+        "// Receives each non-zero error code of a response: top-level, per topic, per",
+        "// partition and so on, in field order.",
+        "class ErrorCodeVisitor {",
+        " public:",
+        "  virtual void visit(std::int16_t error_code) = 0;",
+        "",
+        " protected:",
+        "  ~ErrorCodeVisitor() = default;",
+        "};",
+        "",
+    ]
+    for m in responses:
+        h.append("void for_each_error_code(const %s& response, ErrorCodeVisitor& visitor);" % m.name)
+    h += ["", "}  // namespace weir::protocol", ""]
+
+    c = [BANNER.rstrip("\n"), '#include "protocol/generated/error_codes.h"', ""]
+    for m in responses:
+        c.append('#include "protocol/generated/%s.h"' % m.file_stem)
+    c += ["", "namespace weir::protocol {", "", "namespace {", ""]
+    public = []
+    for m in responses:
+        carries = {}
+
+        def carries_codes(struct):
+            if struct.name not in carries:
+                carries[struct.name] = False
+                carries[struct.name] = any(
+                    is_error_code_field(f) or (f.is_struct_elem and carries_codes(m.structs[f.elem]))
+                    for f in struct.fields
+                )
+            return carries[struct.name]
+
+        for struct in list(m.order) + [m.top]:
+            if not carries_codes(struct):
+                continue
+            qual = m.name if struct is m.top else "%s::%s" % (m.name, struct.name)
+            body = []
+            for f in struct.fields:
+                if is_error_code_field(f):
+                    body.append("  if (value.%s != 0) visitor.visit(value.%s);" % (f.name, f.name))
+                elif f.is_struct_elem and carries_codes(m.structs[f.elem]):
+                    if f.is_array and is_optional(f):
+                        body.append("  if (value.%s)" % f.name)
+                        body.append("    for (const auto& element : *value.%s) visit_codes(element, visitor);" % f.name)
+                    elif f.is_array:
+                        body.append("  for (const auto& element : value.%s) visit_codes(element, visitor);" % f.name)
+                    elif is_optional(f):
+                        body.append("  if (value.%s) visit_codes(*value.%s, visitor);" % (f.name, f.name))
+                    else:
+                        body.append("  visit_codes(value.%s, visitor);" % f.name)
+            c.append("void visit_codes(const %s& value, ErrorCodeVisitor& visitor) {" % qual)
+            c.extend(body)
+            c.append("}")
+            c.append("")
+        if carries_codes(m.top):
+            public.append("void for_each_error_code(const %s& response, ErrorCodeVisitor& visitor) {" % m.name)
+            public.append("  visit_codes(response, visitor);")
+        else:
+            public.append("void for_each_error_code(const %s&, ErrorCodeVisitor&) {" % m.name)
+        public.append("}")
+        public.append("")
+    c += ["}  // namespace", ""] + public + ["}  // namespace weir::protocol", ""]
+    return "\n".join(h), "\n".join(c)
+
+
 def load_messages(messages_dir):
     messages = []
     for name in sorted(os.listdir(messages_dir)):
@@ -1179,6 +1256,8 @@ def main(argv):
         outputs[m.file_stem + ".cc"] = generate_source(m)
     requests = [m for m in messages if m.kind == "request"]
     outputs["api_keys.h"], outputs["api_keys.cc"] = generate_api_keys(requests)
+    responses = [m for m in messages if m.kind == "response"]
+    outputs["error_codes.h"], outputs["error_codes.cc"] = generate_error_codes(responses)
 
     umbrella = [BANNER.rstrip("\n"), "// Every generated message, for code that handles many APIs.", "#pragma once", ""]
     umbrella.append('#include "protocol/generated/api_keys.h"')

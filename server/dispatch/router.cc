@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "protocol/framing/error_code.h"
 #include "protocol/generated/api_keys.h"
 #include "server/dispatch/api_table.h"
 #include "server/handlers/handlers.h"
@@ -25,14 +26,16 @@ void Router::route(std::shared_ptr<const protocol::Bytes> frame, asio::any_io_ex
   const auto& header = parsed.header;
   if (error == protocol::RequestParseError::malformed_header) {
     log::debug("malformed request header");
-    return done(Reply::close_connection());
+    return done(Reply::close_connection(FrameError::malformed_header));
   }
   const ApiEntry* api = find_served_api(header.request_api_key);
   if (error != protocol::RequestParseError::none || !version_served(api, header.request_api_version)) {
-    if (header.request_api_key == api_versions_key)
+    if (header.request_api_key == api_versions_key) {
+      services_.metrics.count_error(api_versions_key, protocol::code(protocol::ErrorCode::unsupported_version));
       return done(handlers::unsupported_api_versions_reply(header.correlation_id));
+    }
     log::debug("unsupported request api_key={} version={}", header.request_api_key, header.request_api_version);
-    return done(Reply::close_connection());
+    return done(Reply::close_connection(api == nullptr ? FrameError::unsupported_api : FrameError::unsupported_version));
   }
   RequestContext context{services_, parsed.header, parsed.body, std::move(frame), std::move(executor)};
   const BrokerMetrics::ApiSeries* series = services_.metrics.api(header.request_api_key);

@@ -29,6 +29,8 @@ class GroupCoordinatorThread {
   void stop();
   // Thread-safe.
   void post(Work work);
+  // Groups by state and rebalances; readable from any thread.
+  const groups::GroupStats& group_stats() const { return coordinator_.stats(); }
 
  private:
   void rearm_timer();

@@ -5,11 +5,15 @@
 // discards a full response that omits or adds any.
 // A pass is first tried from memory on the network thread (tail cache, or nothing new to
 // read); only when a partition needs RocksDB does the whole pass run on a storage reader
-// thread, with its answer posted back here.
+// thread, with its answer posted back here. Fetch v0-3 get the stored batches
+// down-converted to message sets of magic 0 (v0-1) or 1 (v2-3); converting decompresses
+// and recompresses, so a pass that has any to convert runs on a reader thread too.
 #include <chrono>
 
 #include "protocol/generated/fetch_request.h"
 #include "protocol/generated/fetch_response.h"
+#include "protocol/records/legacy_messages.h"
+#include "protocol/records/record_batch.h"
 #include "server/handlers/fetch_waiters.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/storage_errors.h"
@@ -23,6 +27,13 @@ using protocol::FetchResponse;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::int8_t read_committed = 1;
+// Fetch v4 is the first version that returns record batches (magic 2) as stored; v2-3
+// return message sets of magic 1 and v0-1 of magic 0.
+constexpr std::int16_t first_record_batch_version = 4;
+constexpr std::int16_t first_magic_v1_version = 2;
+// Most bytes one stored batch may decompress to while it is down-converted; the produce
+// path refuses batches above the same bound.
+constexpr std::size_t max_uncompressed_batch_bytes = 256u << 20;
 
 // What one pass over the requested partitions gathered; owns the record bytes that the
 // response's views point into until the response is encoded.
@@ -30,19 +41,19 @@ struct FetchPass {
   FetchResponse response;
   std::vector<std::vector<std::byte>> record_buffers;
   std::int64_t bytes = 0;
+  std::int64_t records = 0;
+  // METRICS_PER_PARTITION only: what each partition contributed, counted if the pass is sent.
+  struct PartitionCount {
+    const BrokerMetrics::PartitionSeries* series;
+    std::int64_t records;
+    std::int64_t bytes;
+  };
+  std::vector<PartitionCount> partition_counts;
   bool saw_error = false;
   // Store::commit_sequence() before the pass read anything: if it moved by the time the
   // fetch parks, a commit may have slipped between the read and the park.
   std::uint64_t commit_sequence = 0;
 };
-
-void count_errors(const RequestContext& context, const FetchResponse& response) {
-  const auto& metrics = context.services.metrics;
-  if (response.error_code != 0) metrics.count_error(context.header.request_api_key, response.error_code);
-  for (const auto& topic : response.responses)
-    for (const auto& partition : topic.partitions)
-      if (partition.error_code != 0) metrics.count_error(context.header.request_api_key, partition.error_code);
-}
 
 struct PendingFetch : std::enable_shared_from_this<PendingFetch> {
   RequestContext context;
@@ -74,7 +85,28 @@ std::optional<storage::TopicDescription> resolve_topic(const RequestContext& con
 
 enum class ReadFrom { memory_only, storage };
 
-// False when `from` is memory_only and this partition needs RocksDB.
+// Replaces the stored batches in *records by the message set a Fetch v0-3 client reads,
+// cut to whole messages within `limit` (at least one, so the consumer makes progress).
+// False, with the error in `out`, when nothing could be converted.
+bool down_convert(std::int16_t version, std::int64_t fetch_offset, std::int64_t limit, std::vector<std::byte>& records,
+                  FetchResponse::PartitionData& out) {
+  const std::int8_t magic = version >= first_magic_v1_version ? protocol::records::kMagicV1
+                                                              : protocol::records::kMagicV0;
+  protocol::Bytes message_set;
+  const auto error = protocol::records::downconvert_batches(records, magic, fetch_offset,
+                                                            max_uncompressed_batch_bytes, &message_set);
+  if (error != protocol::records::BatchError::none) {
+    out.error_code = protocol::code(protocol::records::error_code_for(error));
+    records.clear();
+    return false;
+  }
+  message_set.resize(protocol::records::whole_messages_within(
+      message_set, static_cast<std::size_t>(std::max<std::int64_t>(limit, 0))));
+  records = std::move(message_set);
+  return true;
+}
+
+// False when `from` is memory_only and this partition needs RocksDB (or a conversion).
 bool read_partition(const RequestContext& context, const FetchRequest& request, const std::string& topic,
                     const FetchRequest::FetchPartition& wanted, ReadFrom from, FetchPass& pass,
                     FetchResponse::PartitionData& out) {
@@ -111,9 +143,22 @@ bool read_partition(const RequestContext& context, const FetchRequest& request, 
     pass.saw_error = true;
     return true;
   }
+  if (context.version() < first_record_batch_version && !read.records.empty()) {
+    if (from == ReadFrom::memory_only) return false;
+    if (!down_convert(context.version(), wanted.fetch_offset, limit, read.records, out)) {
+      pass.saw_error = true;
+      return true;
+    }
+  }
   // Only the first partition with data may exceed the limits (Kafka's progress rule).
   if (pass.bytes > 0 && static_cast<std::int64_t>(read.records.size()) > limit) return true;
   pass.bytes += static_cast<std::int64_t>(read.records.size());
+  std::int64_t records = 0;
+  protocol::records::for_each_batch(read.records, [&records](const protocol::records::RecordBatchHeader& header,
+                                                             protocol::BytesView) { records += header.record_count; });
+  pass.records += records;
+  if (const auto* series = context.services.metrics.partition(*log))
+    pass.partition_counts.push_back({series, records, static_cast<std::int64_t>(read.records.size())});
   pass.record_buffers.push_back(std::move(read.records));
   out.records = protocol::BytesView(pass.record_buffers.back());
   return true;
@@ -185,7 +230,11 @@ void PendingFetch::finish_pass(FetchPass pass) {
     answered = true;
     timer.cancel();
     context.services.metrics.bytes_fetched.add(static_cast<double>(pass.bytes));
-    count_errors(context, pass.response);
+    context.services.metrics.records_fetched.add(static_cast<double>(pass.records));
+    for (const auto& count : pass.partition_counts) {
+      count.series->records_fetched.add(static_cast<double>(count.records));
+      count.series->bytes_fetched.add(static_cast<double>(count.bytes));
+    }
     done(encode_reply(context, pass.response));
     return;
   }
@@ -213,7 +262,6 @@ void fetch(RequestContext& context, ReplyCallback done) {
   if (auto session_error = check_session(request); session_error != ErrorCode::none) {
     FetchResponse response;
     response.error_code = protocol::code(session_error);
-    count_errors(context, response);
     return done(encode_reply(context, response));
   }
   auto pending = std::make_shared<PendingFetch>(context, std::move(request), std::move(done));

@@ -46,8 +46,10 @@ bool decode_request(const RequestContext& context, Request* request) {
   return request->decode(reader, context.version()) && reader.ok();
 }
 
+// Every response goes through here, so this is where its error codes are counted.
 template <typename Response>
 Reply encode_reply(const RequestContext& context, const Response& response) {
+  context.services.metrics.count_errors(context.header.request_api_key, response);
   protocol::Writer writer;
   protocol::begin_response_frame(writer, context.header.correlation_id, context.header.request_api_key,
                                  context.version());

@@ -72,6 +72,9 @@ void BasicConnection<Stream>::close(const std::string& reason) {
   socket().close(ignored);
   // The admission slot is free as soon as the socket is, even if callbacks still hold us.
   slot_ = ConnectionSlot{};
+  std::int64_t unanswered = 0;
+  for (const auto& pending : pending_) unanswered += pending.completed ? 0 : 1;
+  counters_->requests_pending.fetch_sub(unanswered, std::memory_order_relaxed);
   if (closed_listener_) std::exchange(closed_listener_, nullptr)();
 }
 
@@ -209,8 +212,11 @@ void BasicConnection<Stream>::read_size_prefix(std::size_t filled) {
           return self->read_size_prefix(filled + count);
         const std::int32_t size = protocol::read_frame_size(self->size_prefix_);
         auto status = protocol::check_frame_size(size, self->limits_.max_request_bytes);
-        if (status != protocol::FrameSizeStatus::ok)
+        if (status != protocol::FrameSizeStatus::ok) {
+          bump(status == protocol::FrameSizeStatus::too_large ? self->counters_->frame_too_large
+                                                              : self->counters_->frame_invalid_size);
           return self->close(fmt::format("{} ({} bytes)", protocol::describe(status), size));
+        }
         self->reserve_body(size);
       });
 }
@@ -255,7 +261,9 @@ void BasicConnection<Stream>::dispatch(std::shared_ptr<protocol::Bytes> frame) {
   const std::uint64_t sequence = first_pending_sequence_ + pending_.size();
   PendingReply& slot = pending_.emplace_back();
   slot.request_bytes = static_cast<std::int64_t>(frame->size());
-  if (api_key_of(*frame) != join_group_api_key) {
+  slot.api_key = api_key_of(*frame);
+  counters_->requests_pending.fetch_add(1, std::memory_order_relaxed);
+  if (slot.api_key != join_group_api_key) {
     slot.deadline = last_activity_ + limits_.request_timeout;
     schedule_timeout_check(*slot.deadline);
   }
@@ -268,13 +276,31 @@ void BasicConnection<Stream>::dispatch(std::shared_ptr<protocol::Bytes> frame) {
 template <typename Stream>
 void BasicConnection<Stream>::complete(std::uint64_t sequence, Reply reply) {
   if (closed_) return;
-  if (reply.kind == Reply::Kind::close) return close("request refused");
   PendingReply& slot = pending_[sequence - first_pending_sequence_];
   slot.completed = true;
+  counters_->requests_pending.fetch_sub(1, std::memory_order_relaxed);
+  if (reply.kind == Reply::Kind::close) {
+    count_frame_error(reply.frame_error);
+    return close("request refused");
+  }
   slot.reply = std::move(reply);
   pending_request_bytes_ -= slot.request_bytes;
   slot.request_bytes = 0;
   write_completed_replies();
+}
+
+template <typename Stream>
+void BasicConnection<Stream>::count_frame_error(FrameError error) {
+  switch (error) {
+    case FrameError::malformed_header:
+      return bump(counters_->frame_malformed_header);
+    case FrameError::unsupported_api:
+      return bump(counters_->frame_unsupported_api);
+    case FrameError::unsupported_version:
+      return bump(counters_->frame_unsupported_version);
+    case FrameError::malformed_body:
+      return bump(counters_->frame_malformed_body);
+  }
 }
 
 template <typename Stream>
@@ -321,10 +347,12 @@ typename BasicConnection<Stream>::Deadline BasicConnection<Stream>::next_deadlin
   if (frame_in_progress_ && !waiting_for_memory_)
     consider(frame_started_at_ + request_timeout, "frame not completed within REQUEST_TIMEOUT_SECS",
              counters_->closed_partial_frame_timeout);
-  for (const auto& slot : pending_)
-    if (!slot.completed && slot.deadline)
-      consider(*slot.deadline, "request not answered within REQUEST_TIMEOUT_SECS",
-               counters_->closed_request_timeout);
+  for (const auto& slot : pending_) {
+    if (slot.completed || !slot.deadline || *slot.deadline >= next.at) continue;
+    consider(*slot.deadline, "request not answered within REQUEST_TIMEOUT_SECS", counters_->closed_request_timeout);
+    if (slot.api_key >= 0 && static_cast<std::size_t>(slot.api_key) < NetworkCounters::api_key_slots)
+      next.request_counter = &counters_->request_timeouts_by_api[static_cast<std::size_t>(slot.api_key)];
+  }
   if (writing_)
     consider(write_started_at_ + request_timeout,
              "replies not read by the client within REQUEST_TIMEOUT_SECS",
@@ -360,6 +388,7 @@ void BasicConnection<Stream>::check_timeouts() {
   const Deadline next = next_deadline();
   if (next.reason != nullptr && Clock::now() >= next.at) {
     bump(*next.counter);
+    if (next.request_counter != nullptr) bump(*next.request_counter);
     return close(next.reason);
   }
   schedule_timeout_check(next.at);

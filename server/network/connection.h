@@ -100,6 +100,7 @@ class BasicConnection final : public Connection {
 
   struct PendingReply {
     bool completed = false;
+    std::int16_t api_key = -1;
     std::int64_t request_bytes = 0;
     // Unset for requests that may legitimately wait longer than the request timeout.
     std::optional<Clock::time_point> deadline;
@@ -109,6 +110,7 @@ class BasicConnection final : public Connection {
     Clock::time_point at = Clock::time_point::max();
     const char* reason = nullptr;
     NetworkCounters::Counter* counter = nullptr;
+    NetworkCounters::Counter* request_counter = nullptr;  // the overdue request's API, if any
   };
 
   void handshake();
@@ -119,6 +121,7 @@ class BasicConnection final : public Connection {
   void read_body(std::int32_t size);
   void dispatch(std::shared_ptr<protocol::Bytes> frame);
   void complete(std::uint64_t sequence, Reply reply);
+  void count_frame_error(FrameError error);
   void write_completed_replies();
   void discard_input();
   void close_if_drained();

@@ -3,7 +3,9 @@
 // reader sees each counter exactly, though not a consistent snapshot of all of them.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace weir {
@@ -37,6 +39,22 @@ struct NetworkCounters {
   // Kafka frames read in full and responses written, size prefixes included.
   Counter bytes_received{0};
   Counter bytes_sent{0};
+
+  // Requests read and not yet answered (or dropped with their connection).
+  std::atomic<std::int64_t> requests_pending{0};
+  // Requests left unanswered past REQUEST_TIMEOUT_SECS, by API key (the connection is
+  // then closed, which closed_request_timeout counts once).
+  static constexpr std::size_t api_key_slots = 128;
+  std::array<Counter, api_key_slots> request_timeouts_by_api{};
+  // Frames that closed their connection, by reason: a size prefix that is negative or
+  // below the smallest header, above MAX_REQUEST_BYTES, then (counted after the router
+  // refused the frame) the FrameError reasons.
+  Counter frame_invalid_size{0};
+  Counter frame_too_large{0};
+  Counter frame_malformed_header{0};
+  Counter frame_unsupported_api{0};
+  Counter frame_unsupported_version{0};
+  Counter frame_malformed_body{0};
 };
 
 inline void bump(NetworkCounters::Counter& counter) {

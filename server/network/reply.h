@@ -7,6 +7,14 @@
 
 namespace weir {
 
+// Why a request closed its connection, for weir_frame_errors_total.
+enum class FrameError {
+  malformed_header,     // the request header does not decode
+  unsupported_api,      // an API key this broker does not serve
+  unsupported_version,  // a served API at a version it does not serve
+  malformed_body,       // the request body does not decode at its version
+};
+
 struct Reply {
   enum class Kind {
     frame,  // send `frame` (size prefix included) in request order
@@ -15,10 +23,12 @@ struct Reply {
   };
   Kind kind = Kind::none;
   protocol::Bytes frame;
+  FrameError frame_error = FrameError::malformed_body;  // Kind::close only
 
   static Reply send(protocol::Bytes frame) { return Reply{Kind::frame, std::move(frame)}; }
   static Reply no_response() { return Reply{Kind::none, {}}; }
-  static Reply close_connection() { return Reply{Kind::close, {}}; }
+  // Handlers close for a body that does not decode; the router passes its own reason.
+  static Reply close_connection(FrameError why = FrameError::malformed_body) { return Reply{Kind::close, {}, why}; }
 };
 
 // Completes one request. Must be invoked exactly once, on the connection's executor.

@@ -87,6 +87,29 @@ def test_metrics_health_and_ready_describe_what_clients_did(broker_factory):
     assert sample(text, "process_resident_memory_bytes") > 1 << 20
     assert sample(text, "process_cpu_seconds_total") > 0
 
+    # The consumer read every record once, from batches the broker sent whole.
+    assert sample(text, "weir_fetched_records_total") == RECORDS
+    # The producer used acks=all: every write it caused was fsynced, and timed.
+    assert sample(text, "weir_commit_wal_sync_duration_seconds_count") == sample(text, "weir_commit_wal_syncs_total")
+    assert sample(text, "weir_commit_wal_sync_duration_seconds_count") >= 1
+    assert sample(text, 'weir_commit_wal_sync_duration_seconds_bucket{le="+Inf"}') == \
+        sample(text, "weir_commit_wal_sync_duration_seconds_count")
+    assert sample(text, "weir_commit_write_appends_sum") == sample(text, "weir_commit_appends_total")
+    assert sample(text, "weir_commit_write_bytes_sum") == sample(text, "weir_commit_bytes_total")
+    assert 1 <= sample(text, "weir_commit_write_appends_count") <= sample(text, "weir_commit_appends_total")
+    assert sample(text, 'weir_storage_disk_bytes{kind="wal"}') >= sample(text, "weir_commit_bytes_total")
+    assert sample(text, 'weir_storage_disk_bytes{kind="sst"}') >= 0
+    assert sample(text, 'weir_storage_disk_bytes{kind="blob"}') >= 0
+    assert sample(text, "weir_storage_pending_compaction_bytes") >= 0
+    assert sample(text, "weir_storage_write_stall_seconds_total") == 0
+    assert sample(text, "weir_storage_writes_stopped") == 0
+    assert sample(text, "weir_storage_delayed_write_rate_bytes") == 0
+    assert sample(text, 'weir_consumer_groups{state="Stable"}') == 0
+    assert sample(text, "weir_consumer_group_rebalances_total") == 0
+    assert sample(text, "weir_requests_pending") == 0
+    assert sample(text, 'weir_request_timeouts_total{api="Fetch"}') == 0
+    assert 'weir_partition_' not in text  # METRICS_PER_PARTITION is off by default
+
     promtool = shutil.which("promtool")
     if promtool:
         check = subprocess.run([promtool, "check", "metrics"], input=text.encode(), capture_output=True,
@@ -106,6 +129,129 @@ def test_metrics_health_and_ready_describe_what_clients_did(broker_factory):
     status, body = http_get(port, "/ready")
     assert (status, body) == (200, "ready\n")
     assert http_get(port, "/nothing-here")[0] == 404
+
+
+# Each frame closes its connection; the broker counts it under the reason.
+BAD_FRAMES = {
+    "invalid_size": wire.int32(-1),
+    "too_large": wire.int32(2**31 - 1),
+    # Metadata v1 whose client id claims 100 bytes and carries 2.
+    "malformed_header": wire.int32(12) + wire.int16(3) + wire.int16(1) + wire.int32(1) + wire.int16(100) + b"ab",
+    "unsupported_api": wire.int32(10) + wire.request_header(99, 0, 1, client_id=None),
+    "unsupported_version": wire.int32(10) + wire.request_header(0, 99, 1, client_id=None),
+    # Metadata v1 whose topic array claims 5 names and holds none.
+    "malformed_body": wire.int32(14) + wire.request_header(3, 1, 1, client_id=None) + wire.int32(5),
+}
+
+
+@pytest.mark.weir_timeout(60)
+def test_bad_frames_errors_and_pending_requests_are_counted(broker_factory):
+    metrics_port = free_port()
+    broker = broker_factory(METRICS_BIND_ADDRESS=f"127.0.0.1:{metrics_port}")
+    for reason, frame in BAD_FRAMES.items():
+        with wire.Connection.to(broker.bootstrap) as connection:
+            connection.send_raw(frame)
+            assert connection.wait_closed() is None, reason
+    text = http_get(metrics_port, "/metrics")[1]
+    for reason in BAD_FRAMES:
+        assert sample(text, f'weir_frame_errors_total{{reason="{reason}"}}') == 1, reason
+
+    # An error answered by an API other than Produce and Fetch: CreateTopics of a topic
+    # that exists gets TOPIC_ALREADY_EXISTS (36).
+    topic = unique_topic("metrics-errors")
+    create_topic(broker.bootstrap, topic, 1)
+    from confluent_kafka.admin import AdminClient, NewTopic
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    [future] = admin.create_topics([NewTopic(topic, 1, 1)]).values()
+    with pytest.raises(confluent_kafka.KafkaException) as refused:
+        future.result(timeout=10)
+    assert refused.value.args[0].code() == confluent_kafka.KafkaError.TOPIC_ALREADY_EXISTS
+    text = http_get(metrics_port, "/metrics")[1]
+    assert sample(text, 'weir_request_errors_total{api="CreateTopics",code="36"}') == 1
+
+    # A long poll is a request read and not yet answered until its data comes.
+    with wire.Connection.to(broker.bootstrap) as connection:
+        correlation_id = connection.send_request(
+            wire.API_FETCH, 4, wire.fetch_v4_body(topic, 0, 0, max_wait_ms=20000, min_bytes=1))
+        wait_until(lambda: sample(http_get(metrics_port, "/metrics")[1], "weir_requests_pending") == 1,
+                   timeout=10, what="the parked fetch to count as pending")
+        with wire.Connection.to(broker.bootstrap) as producer:
+            [(error, _)] = wire.produce_v3(producer, topic, 0, wire.record_batch([(b"k", b"v")])).values()
+            assert error == 0
+        connection.read_response(correlation_id)
+    text = http_get(metrics_port, "/metrics")[1]
+    assert sample(text, "weir_requests_pending") == 0
+    assert sample(text, "weir_fetched_records_total") == 1
+    # A connection that goes away with a request in flight takes it off the gauge.
+    with wire.Connection.to(broker.bootstrap) as connection:
+        connection.send_request(wire.API_FETCH, 4, wire.fetch_v4_body(topic, 0, 1, max_wait_ms=20000, min_bytes=1))
+        wait_until(lambda: sample(http_get(metrics_port, "/metrics")[1], "weir_requests_pending") == 1,
+                   timeout=10, what="the second parked fetch to count as pending")
+    wait_until(lambda: sample(http_get(metrics_port, "/metrics")[1], "weir_requests_pending") == 0,
+               timeout=10, what="the closed connection's fetch to leave the gauge")
+
+
+@pytest.mark.weir_timeout(60)
+def test_request_timeouts_and_per_partition_series(broker_factory):
+    metrics_port = free_port()
+    broker = broker_factory(METRICS_BIND_ADDRESS=f"127.0.0.1:{metrics_port}", METRICS_PER_PARTITION="true",
+                            REQUEST_TIMEOUT_SECS=1)
+    topic = unique_topic("metrics-partitions")
+    create_topic(broker.bootstrap, topic, 2)
+    with wire.Connection.to(broker.bootstrap) as connection:
+        batch = wire.record_batch([(b"a", b"1"), (b"b", b"2"), (b"c", b"3")])
+        [(error, _)] = wire.produce_v3(connection, topic, 1, batch).values()
+        assert error == 0
+        records, _ = wire.fetch_all(connection, topic, 1)
+        assert len(records) == 3
+    text = http_get(metrics_port, "/metrics")[1]
+    series = f'{{partition="1",topic="{topic}"}}'
+    assert sample(text, "weir_partition_produced_records_total" + series) == 3
+    assert sample(text, "weir_partition_produced_bytes_total" + series) == len(batch)
+    assert sample(text, "weir_partition_fetched_records_total" + series) == 3
+    assert sample(text, "weir_partition_fetched_bytes_total" + series) == len(batch)
+    assert f'weir_partition_produced_records_total{{partition="0",topic="{topic}"}}' not in text
+
+    # A long poll longer than REQUEST_TIMEOUT_SECS is cut off with its connection.
+    with wire.Connection.to(broker.bootstrap) as connection:
+        connection.send_request(wire.API_FETCH, 4, wire.fetch_v4_body(topic, 0, 0, max_wait_ms=10000, min_bytes=1))
+        assert connection.wait_closed(timeout=10) is None
+    text = http_get(metrics_port, "/metrics")[1]
+    assert sample(text, 'weir_request_timeouts_total{api="Fetch"}') == 1
+    assert sample(text, 'weir_connection_timeouts_total{reason="request"}') == 1
+    assert sample(text, "weir_requests_pending") == 0
+
+
+@pytest.mark.weir_timeout(60)
+def test_consumer_groups_by_state_and_rebalances(broker_factory):
+    metrics_port = free_port()
+    broker = broker_factory(METRICS_BIND_ADDRESS=f"127.0.0.1:{metrics_port}", GROUP_INITIAL_REBALANCE_DELAY_MS=0)
+    topic = unique_topic("metrics-groups")
+    create_topic(broker.bootstrap, topic, 2)
+    consumer = confluent_kafka.Consumer({"bootstrap.servers": broker.bootstrap, "group.id": unique_topic("group"),
+                                         "session.timeout.ms": 6000, "enable.auto.commit": False})
+    try:
+        consumer.subscribe([topic])
+
+        def stable():
+            consumer.poll(0.2)
+            text = http_get(metrics_port, "/metrics")[1]
+            return text if sample(text, 'weir_consumer_groups{state="Stable"}') == 1 else None
+
+        text = wait_until(stable, timeout=30, what="the group to become Stable")
+        assert sample(text, "weir_consumer_group_rebalances_total") >= 1
+        assert sample(text, 'weir_consumer_groups{state="PreparingRebalance"}') == 0
+    finally:
+        consumer.close()  # leaves the group: Empty, and then forgotten (it holds no offsets)
+
+    def settled():
+        text = http_get(metrics_port, "/metrics")[1]
+        busy = sum(sample(text, f'weir_consumer_groups{{state="{state}"}}')
+                   for state in ("Stable", "PreparingRebalance", "CompletingRebalance"))
+        return text if busy == 0 else None
+
+    text = wait_until(settled, timeout=10, what="the group to leave Stable")
+    assert sample(text, 'weir_consumer_groups{state="Empty"}') <= 1
 
 
 PROMETHEUS_CONFIG = """\
@@ -157,6 +303,16 @@ def test_prometheus_scrapes_the_records_produced(broker_factory, tmp_path):
         assert float(up["value"][1]) == 1
         latency = prometheus_query(web_port, 'weir_request_duration_seconds_bucket{api="Produce",le="+Inf"}')
         assert len(latency) == 1 and float(latency[0]["value"][1]) >= 1
+        [fetched] = prometheus_query(web_port, 'weir_fetched_records_total{job="weir"}')
+        assert float(fetched["value"][1]) == RECORDS
+        [syncs] = prometheus_query(web_port, 'weir_commit_wal_sync_duration_seconds_count{job="weir"}')
+        assert float(syncs["value"][1]) >= 1
+        disk = prometheus_query(web_port, 'weir_storage_disk_bytes{job="weir"}')
+        assert {entry["metric"]["kind"] for entry in disk} == {"sst", "blob", "wal"}
+        groups = prometheus_query(web_port, 'weir_consumer_groups{job="weir"}')
+        assert len(groups) == 4
+        frames = prometheus_query(web_port, 'weir_frame_errors_total{job="weir"}')
+        assert len(frames) == len(BAD_FRAMES)
     finally:
         server.terminate()
         try:
