@@ -199,7 +199,10 @@ class Storm {
     run_started_ = Clock::now();
     run_ends_ = run_started_ + std::chrono::seconds(settings_.seconds);
     go_.cancel();  // wakes every producer waiting for the start
-    co_await pause(std::chrono::seconds(settings_.seconds));
+    for (int second = 1; second <= settings_.seconds; ++second) {
+      co_await pause_until(run_started_ + std::chrono::seconds(second));
+      report_second(second);
+    }
     // Answers still on their way get the request timeout's worth of grace.
     const auto grace_ends = Clock::now() + std::chrono::seconds(10);
     co_await wait_until([this, grace_ends] { return producing_ == 0 || Clock::now() > grace_ends; });
@@ -254,6 +257,25 @@ class Storm {
   awaitable<void> pause(Clock::duration duration) {
     asio::steady_timer timer(io_, duration);
     co_await timer.async_wait(use_awaitable);
+  }
+
+  awaitable<void> pause_until(Clock::time_point at) {
+    asio::steady_timer timer(io_, at);
+    co_await timer.async_wait(use_awaitable);
+  }
+
+  // Progress, one line a second: the answers of the last second and their latencies.
+  void report_second(int second) {
+    std::vector<std::uint32_t> recent(totals_.latencies_us.begin() + static_cast<std::ptrdiff_t>(reported_),
+                                      totals_.latencies_us.end());
+    reported_ = totals_.latencies_us.size();
+    std::sort(recent.begin(), recent.end());
+    auto at = [&](double p) {
+      return recent.empty() ? 0.0 : recent[std::min(recent.size() - 1, static_cast<std::size_t>(p * recent.size()))] / 1000.0;
+    };
+    std::fprintf(stderr, "conn-storm: %3d s  %6zu answers  p50 %.2f ms  p99 %.2f ms  max %.2f ms  errors %ld\n", second,
+                 recent.size(), at(0.5), at(0.99), recent.empty() ? 0.0 : recent.back() / 1000.0,
+                 totals_.produce_errors + totals_.transport_errors);
   }
 
   template <typename Condition>
@@ -411,6 +433,7 @@ class Storm {
   int connecting_ = 0;
   int producing_ = 0;
   long unanswered_ = 0;
+  std::size_t reported_ = 0;  // latencies already in a progress line
   long rss_before_ = 0;
   long rss_idle_ = 0;
   long rss_after_ = 0;
