@@ -460,10 +460,12 @@ int main(int argc, char** argv) {
                  static_cast<unsigned long>(needed));
     return 2;
   }
-  asio::io_context io(1);
-  Storm storm(io, settings);
+  // The context goes first: destroying it destroys the coroutines still parked on
+  // sockets (idle connections), which must find the Storm they belong to alive.
+  auto io = std::make_unique<asio::io_context>(1);
+  auto storm = std::make_unique<Storm>(*io, settings);
   bool failed = false;
-  asio::co_spawn(io, storm.run(), [&](std::exception_ptr error) {
+  asio::co_spawn(*io, storm->run(), [&](std::exception_ptr error) {
     if (!error) return;
     try {
       std::rethrow_exception(error);
@@ -471,9 +473,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "conn-storm: %s\n", failure.what());
     }
     failed = true;
-    io.stop();
+    io->stop();
   });
-  io.run();
-  if (failed) return 1;
-  return storm.report();
+  io->run();
+  const int status = failed ? 1 : storm->report();
+  io.reset();
+  return status;
 }
