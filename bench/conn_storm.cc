@@ -460,8 +460,9 @@ int main(int argc, char** argv) {
                  static_cast<unsigned long>(needed));
     return 2;
   }
-  // The context goes first: destroying it destroys the coroutines still parked on
-  // sockets (idle connections), which must find the Storm they belong to alive.
+  // Destroyed in reverse: the Storm and its timer first, then the context, which destroys
+  // the coroutines still parked on idle sockets (their frames hold only sockets, timers
+  // and buffers, none of the Storm's state).
   auto io = std::make_unique<asio::io_context>(1);
   auto storm = std::make_unique<Storm>(*io, settings);
   bool failed = false;
@@ -476,7 +477,5 @@ int main(int argc, char** argv) {
     io->stop();
   });
   io->run();
-  const int status = failed ? 1 : storm->report();
-  io.reset();
-  return status;
+  return failed ? 1 : storm->report();
 }
