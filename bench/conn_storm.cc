@@ -88,19 +88,32 @@ bool parse(int argc, char** argv, Settings* settings) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i];
     const std::string value = argv[i + 1];
-    if (key == "--host") settings->host = value;
-    else if (key == "--port") settings->port = std::stoi(value);
-    else if (key == "--producers") settings->producers = std::stoi(value);
-    else if (key == "--idle") settings->idle = std::stoi(value);
-    else if (key == "--source-addresses") settings->source_addresses = std::stoi(value);
-    else if (key == "--seconds") settings->seconds = std::stoi(value);
-    else if (key == "--topic") settings->topic = value;
-    else if (key == "--partitions") settings->partitions = std::stoi(value);
-    else if (key == "--record-bytes") settings->record_bytes = std::stoi(value);
-    else if (key == "--connect-window") settings->connect_window = std::stoi(value);
-    else if (key == "--broker-pid") settings->broker_pid = std::stoi(value);
-    else if (key == "--workload") settings->workload = value;
-    else return false;
+    if (key == "--host")
+      settings->host = value;
+    else if (key == "--port")
+      settings->port = std::stoi(value);
+    else if (key == "--producers")
+      settings->producers = std::stoi(value);
+    else if (key == "--idle")
+      settings->idle = std::stoi(value);
+    else if (key == "--source-addresses")
+      settings->source_addresses = std::stoi(value);
+    else if (key == "--seconds")
+      settings->seconds = std::stoi(value);
+    else if (key == "--topic")
+      settings->topic = value;
+    else if (key == "--partitions")
+      settings->partitions = std::stoi(value);
+    else if (key == "--record-bytes")
+      settings->record_bytes = std::stoi(value);
+    else if (key == "--connect-window")
+      settings->connect_window = std::stoi(value);
+    else if (key == "--broker-pid")
+      settings->broker_pid = std::stoi(value);
+    else if (key == "--workload")
+      settings->workload = value;
+    else
+      return false;
   }
   return settings->producers >= 0 && settings->idle >= 0 && settings->source_addresses >= 1 &&
          settings->source_addresses <= 254 && settings->seconds >= 1 && settings->partitions >= 1 &&
@@ -155,8 +168,8 @@ awaitable<protocol::Bytes> read_frame(tcp::socket& socket) {
 }
 
 // Body of a response after its header, checked against the request's correlation id.
-protocol::Reader response_body(const protocol::Bytes& frame, std::int16_t api_key, std::int16_t version,
-                               std::int32_t correlation_id) {
+protocol::Reader response_body(const protocol::Bytes& frame, std::int16_t api_key,
+                               std::int16_t version, std::int32_t correlation_id) {
   protocol::Reader reader(frame);
   protocol::ResponseHeader header;
   if (!header.decode(reader, protocol::response_header_version(api_key, version)) ||
@@ -205,7 +218,8 @@ class Storm {
     }
     // Answers still on their way get the request timeout's worth of grace.
     const auto grace_ends = Clock::now() + std::chrono::seconds(10);
-    co_await wait_until([this, grace_ends] { return producing_ == 0 || Clock::now() > grace_ends; });
+    co_await wait_until(
+        [this, grace_ends] { return producing_ == 0 || Clock::now() > grace_ends; });
     rss_after_ = broker_rss_kib(settings_.broker_pid);
     unanswered_ = totals_.sent - totals_.answered - totals_.transport_errors;
     io_.stop();
@@ -216,7 +230,8 @@ class Storm {
     std::sort(latencies.begin(), latencies.end());
     auto percentile_ms = [&](double p) {
       if (latencies.empty()) return 0.0;
-      const auto index = std::min(latencies.size() - 1, static_cast<std::size_t>(p * latencies.size()));
+      const auto index =
+          std::min(latencies.size() - 1, static_cast<std::size_t>(p * latencies.size()));
       return latencies[index] / 1000.0;
     };
     const double max_ms = latencies.empty() ? 0.0 : latencies.back() / 1000.0;
@@ -232,20 +247,23 @@ class Storm {
     std::printf("connections established %d of %d (failed %d), idle closed by the broker %d\n",
                 established, settings_.idle + settings_.producers, totals_.connect_failures,
                 totals_.idle_closed_by_broker);
-    std::printf("produce requests sent %ld, answered %ld (%.0f/s), Kafka errors %ld, "
-                "connection errors %ld, unanswered %ld, late sends %ld\n",
-                totals_.sent, totals_.answered, produce_rate, totals_.produce_errors,
-                totals_.transport_errors, unanswered_, totals_.late_sends);
-    std::printf("produce latency ms: p50 %.2f, p99 %.2f, p99.9 %.2f, max %.2f\n", percentile_ms(0.50),
-                percentile_ms(0.99), percentile_ms(0.999), max_ms);
-    std::printf("broker RSS KiB: before %ld, with idle connections %ld, after producing %ld; "
-                "per idle connection %.1f KiB\n",
-                rss_before_, rss_idle_, rss_after_, rss_per_idle_kib);
-    std::printf("RESULT %s producers=%d idle=%d established=%d errors=%ld produce_per_s=%.0f "
-                "p50_ms=%.2f p99_ms=%.2f max_ms=%.2f rss_per_idle_kib=%.1f rss_after_mib=%.1f\n",
-                settings_.workload.c_str(), settings_.producers, settings_.idle, established, errors,
-                produce_rate, percentile_ms(0.50), percentile_ms(0.99), max_ms, rss_per_idle_kib,
-                rss_after_ / 1024.0);
+    std::printf(
+        "produce requests sent %ld, answered %ld (%.0f/s), Kafka errors %ld, "
+        "connection errors %ld, unanswered %ld, late sends %ld\n",
+        totals_.sent, totals_.answered, produce_rate, totals_.produce_errors,
+        totals_.transport_errors, unanswered_, totals_.late_sends);
+    std::printf("produce latency ms: p50 %.2f, p99 %.2f, p99.9 %.2f, max %.2f\n",
+                percentile_ms(0.50), percentile_ms(0.99), percentile_ms(0.999), max_ms);
+    std::printf(
+        "broker RSS KiB: before %ld, with idle connections %ld, after producing %ld; "
+        "per idle connection %.1f KiB\n",
+        rss_before_, rss_idle_, rss_after_, rss_per_idle_kib);
+    std::printf(
+        "RESULT %s producers=%d idle=%d established=%d errors=%ld produce_per_s=%.0f "
+        "p50_ms=%.2f p99_ms=%.2f max_ms=%.2f rss_per_idle_kib=%.1f rss_after_mib=%.1f\n",
+        settings_.workload.c_str(), settings_.producers, settings_.idle, established, errors,
+        produce_rate, percentile_ms(0.50), percentile_ms(0.99), max_ms, rss_per_idle_kib,
+        rss_after_ / 1024.0);
     return errors == 0 && established == settings_.idle + settings_.producers ? 0 : 1;
   }
 
@@ -266,16 +284,22 @@ class Storm {
 
   // Progress, one line a second: the answers of the last second and their latencies.
   void report_second(int second) {
-    std::vector<std::uint32_t> recent(totals_.latencies_us.begin() + static_cast<std::ptrdiff_t>(reported_),
-                                      totals_.latencies_us.end());
+    std::vector<std::uint32_t> recent(
+        totals_.latencies_us.begin() + static_cast<std::ptrdiff_t>(reported_),
+        totals_.latencies_us.end());
     reported_ = totals_.latencies_us.size();
     std::sort(recent.begin(), recent.end());
     auto at = [&](double p) {
-      return recent.empty() ? 0.0 : recent[std::min(recent.size() - 1, static_cast<std::size_t>(p * recent.size()))] / 1000.0;
+      return recent.empty() ? 0.0
+                            : recent[std::min(recent.size() - 1,
+                                              static_cast<std::size_t>(p * recent.size()))] /
+                                  1000.0;
     };
-    std::fprintf(stderr, "conn-storm: %3d s  %6zu answers  p50 %.2f ms  p99 %.2f ms  max %.2f ms  errors %ld\n", second,
-                 recent.size(), at(0.5), at(0.99), recent.empty() ? 0.0 : recent.back() / 1000.0,
-                 totals_.produce_errors + totals_.transport_errors);
+    std::fprintf(
+        stderr,
+        "conn-storm: %3d s  %6zu answers  p50 %.2f ms  p99 %.2f ms  max %.2f ms  errors %ld\n",
+        second, recent.size(), at(0.5), at(0.99), recent.empty() ? 0.0 : recent.back() / 1000.0,
+        totals_.produce_errors + totals_.transport_errors);
   }
 
   template <typename Condition>
@@ -295,13 +319,15 @@ class Storm {
     socket.open(tcp::v4(), error);
     if (!error) {
       const int no_port = 1;  // pick the port at connect time, per destination
-      ::setsockopt(socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &no_port, sizeof no_port);
-      const asio::ip::address_v4 source(
-          asio::ip::address_v4::bytes_type{127, 0, 1, static_cast<unsigned char>(1 + index % settings_.source_addresses)});
+      ::setsockopt(socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &no_port,
+                   sizeof no_port);
+      const asio::ip::address_v4 source(asio::ip::address_v4::bytes_type{
+          127, 0, 1, static_cast<unsigned char>(1 + index % settings_.source_addresses)});
       socket.bind(tcp::endpoint(source, 0), error);
     }
     if (!error) {
-      const tcp::endpoint broker(asio::ip::make_address(settings_.host), static_cast<unsigned short>(settings_.port));
+      const tcp::endpoint broker(asio::ip::make_address(settings_.host),
+                                 static_cast<unsigned short>(settings_.port));
       co_await socket.async_connect(broker, asio::redirect_error(use_awaitable, error));
     }
     if (!error) socket.set_option(tcp::no_delay(true), error);
@@ -324,7 +350,8 @@ class Storm {
     const auto frame = request_frame(request, create_topics_version, 1);
     co_await asio::async_write(*socket, asio::buffer(frame), use_awaitable);
     const auto response_frame = co_await read_frame(*socket);
-    auto reader = response_body(response_frame, protocol::CreateTopicsRequest::api_key, create_topics_version, 1);
+    auto reader = response_body(response_frame, protocol::CreateTopicsRequest::api_key,
+                                create_topics_version, 1);
     protocol::CreateTopicsResponse response;
     if (!response.decode(reader, create_topics_version) || response.topics.size() != 1)
       throw std::runtime_error("cannot decode the CreateTopics response");
@@ -392,7 +419,8 @@ class Storm {
     asio::error_code ignored;
     co_await go_.async_wait(asio::redirect_error(use_awaitable, ignored));
     asio::steady_timer tick(io_);
-    auto next = run_started_ + std::chrono::microseconds(1000000LL * index / std::max(1, settings_.producers));
+    auto next = run_started_ +
+                std::chrono::microseconds(1000000LL * index / std::max(1, settings_.producers));
     std::int32_t correlation_id = 0;
     try {
       while (next < run_ends_) {
@@ -403,8 +431,10 @@ class Storm {
         ++totals_.sent;
         co_await asio::async_write(*socket, asio::buffer(frame), use_awaitable);
         const auto answer = co_await read_frame(*socket);
-        const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at);
-        auto reader = response_body(answer, protocol::ProduceRequest::api_key, produce_version, correlation_id);
+        const auto latency =
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at);
+        auto reader = response_body(answer, protocol::ProduceRequest::api_key, produce_version,
+                                    correlation_id);
         protocol::ProduceResponse response;
         ++totals_.answered;
         totals_.latencies_us.push_back(static_cast<std::uint32_t>(latency.count()));
@@ -447,11 +477,12 @@ class Storm {
 int main(int argc, char** argv) {
   Settings settings;
   if (!parse(argc, argv, &settings)) {
-    std::fprintf(stderr,
-                 "usage: %s --port N [--host H] [--producers N] [--idle N] [--source-addresses N] "
-                 "[--seconds N] [--topic T] [--partitions N] [--record-bytes N] [--connect-window N] "
-                 "[--broker-pid PID] [--workload NAME]\n",
-                 argv[0]);
+    std::fprintf(
+        stderr,
+        "usage: %s --port N [--host H] [--producers N] [--idle N] [--source-addresses N] "
+        "[--seconds N] [--topic T] [--partitions N] [--record-bytes N] [--connect-window N] "
+        "[--broker-pid PID] [--workload NAME]\n",
+        argv[0]);
     return 2;
   }
   const auto needed = static_cast<rlim_t>(settings.producers + settings.idle + 64);

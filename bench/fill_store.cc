@@ -72,10 +72,11 @@ std::vector<std::byte> make_batch(std::size_t batch_bytes) {
 int main(int argc, char** argv) {
   Settings settings;
   if (!parse(argc, argv, &settings)) {
-    std::fprintf(stderr,
-                 "usage: %s --path DIR [--topic T] [--partitions N] [--megabytes N] [--batch-bytes N] "
-                 "[--inflight N]\n",
-                 argv[0]);
+    std::fprintf(
+        stderr,
+        "usage: %s --path DIR [--topic T] [--partitions N] [--megabytes N] [--batch-bytes N] "
+        "[--inflight N]\n",
+        argv[0]);
     return 2;
   }
   weir::storage::StoreOptions options;
@@ -96,7 +97,8 @@ int main(int argc, char** argv) {
   for (int p = 0; p < settings.partitions; ++p) logs.push_back(store->partition(settings.topic, p));
 
   const std::vector<std::byte> batch = make_batch(settings.batch_bytes);
-  const std::size_t total_batches = std::max<std::size_t>(1, (settings.megabytes << 20) / batch.size());
+  const std::size_t total_batches =
+      std::max<std::size_t>(1, (settings.megabytes << 20) / batch.size());
   const std::size_t per_partition = std::max<std::size_t>(1, total_batches / logs.size());
   const std::size_t appends = per_partition * logs.size();
   const std::int64_t max_timestamp = weir::protocol::records::parse_header(batch)->max_timestamp;
@@ -111,15 +113,15 @@ int main(int argc, char** argv) {
                     if (result.error != StorageErrc::ok || result.duplicate) failed.fetch_add(1);
                     window.release();
                   });
-    if (i % 16384 == 0 && i > 0)
-      std::fprintf(stderr, "fill: %zu of %zu batches\n", i, appends);
+    if (i % 16384 == 0 && i > 0) std::fprintf(stderr, "fill: %zu of %zu batches\n", i, appends);
   }
   for (int i = 0; i < settings.inflight; ++i) window.acquire();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   store.reset();  // flushes the memtables, so the restart replays no large WAL
   std::fprintf(stderr, "fill: %zu batches of %zu bytes (%.0f MB) in %.1f s, %ld failed\n", appends,
-               batch.size(), static_cast<double>(appends * batch.size()) / 1e6, seconds, failed.load());
+               batch.size(), static_cast<double>(appends * batch.size()) / 1e6, seconds,
+               failed.load());
   std::printf("batches_per_partition=%zu last_offset=%zu\n", per_partition, per_partition - 1);
   return failed.load() == 0 ? 0 : 1;
 }

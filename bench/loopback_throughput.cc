@@ -44,7 +44,8 @@ bool parse(int argc, char** argv, Settings* settings) {
 int main(int argc, char** argv) {
   Settings settings;
   if (!parse(argc, argv, &settings)) {
-    std::fprintf(stderr, "usage: %s [--megabytes N] [--chunk-bytes N] [--workload NAME]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s [--megabytes N] [--chunk-bytes N] [--workload NAME]\n",
+                 argv[0]);
     return 2;
   }
   const std::size_t total = settings.megabytes << 20;
@@ -69,11 +70,12 @@ int main(int argc, char** argv) {
   }
   sender.shutdown(tcp::socket::shutdown_send);
   receiver.join();  // the clock stops once the receiver has read everything
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const double rate = static_cast<double>(received) / seconds / 1e6;
-  std::printf("%zu bytes in %.3f s: %.0f MB/s over 127.0.0.1 (chunks of %zu bytes)\n", received, seconds, rate,
-              settings.chunk_bytes);
-  std::printf("RESULT %s mb_per_s=%.0f bytes=%zu seconds=%.3f\n", settings.workload.c_str(), rate, received,
-              seconds);
+  std::printf("%zu bytes in %.3f s: %.0f MB/s over 127.0.0.1 (chunks of %zu bytes)\n", received,
+              seconds, rate, settings.chunk_bytes);
+  std::printf("RESULT %s mb_per_s=%.0f bytes=%zu seconds=%.3f\n", settings.workload.c_str(), rate,
+              received, seconds);
   return received == total ? 0 : 1;
 }

@@ -94,17 +94,20 @@ protocol::Bytes fetch_frame(const Settings& settings, std::int32_t correlation_i
   header.request_api_version = fetch_version;
   header.correlation_id = correlation_id;
   header.client_id = "weir-restart-probe";
-  header.encode(writer, protocol::request_header_version(protocol::FetchRequest::api_key, fetch_version));
+  header.encode(writer,
+                protocol::request_header_version(protocol::FetchRequest::api_key, fetch_version));
   request.encode(writer, fetch_version);
   writer.patch_int32(0, static_cast<std::int32_t>(writer.size() - 4));
   return writer.take();
 }
 
 // One Fetch on a fresh connection: true once the partition answers with records.
-bool fetch_returns_records(asio::io_context& io, const Settings& settings, std::int32_t correlation_id) {
+bool fetch_returns_records(asio::io_context& io, const Settings& settings,
+                           std::int32_t correlation_id) {
   try {
     tcp::socket socket(io);
-    socket.connect(tcp::endpoint(asio::ip::address_v4::loopback(), static_cast<unsigned short>(settings.port)));
+    socket.connect(tcp::endpoint(asio::ip::address_v4::loopback(),
+                                 static_cast<unsigned short>(settings.port)));
     asio::write(socket, asio::buffer(fetch_frame(settings, correlation_id)));
     std::array<std::byte, 4> prefix{};
     asio::read(socket, asio::buffer(prefix));
@@ -116,7 +119,8 @@ bool fetch_returns_records(asio::io_context& io, const Settings& settings, std::
     protocol::Reader reader(frame);
     protocol::ResponseHeader response_header;
     protocol::FetchResponse response;
-    if (!response_header.decode(reader, protocol::response_header_version(protocol::FetchRequest::api_key, fetch_version)) ||
+    if (!response_header.decode(reader, protocol::response_header_version(
+                                            protocol::FetchRequest::api_key, fetch_version)) ||
         !response.decode(reader, fetch_version) || response.responses.size() != 1 ||
         response.responses[0].partitions.size() != 1)
       return false;
@@ -130,13 +134,17 @@ bool fetch_returns_records(asio::io_context& io, const Settings& settings, std::
 bool ready_answers_200(asio::io_context& io, int metrics_port) {
   try {
     tcp::socket socket(io);
-    socket.connect(tcp::endpoint(asio::ip::address_v4::loopback(), static_cast<unsigned short>(metrics_port)));
-    const std::string request = "GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    socket.connect(
+        tcp::endpoint(asio::ip::address_v4::loopback(), static_cast<unsigned short>(metrics_port)));
+    const std::string request =
+        "GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     asio::write(socket, asio::buffer(request));
     std::array<char, 64> status{};
     std::size_t filled = 0;
     asio::error_code error;
-    while (filled < 12 && !error) filled += socket.read_some(asio::buffer(status.data() + filled, status.size() - filled), error);
+    while (filled < 12 && !error)
+      filled +=
+          socket.read_some(asio::buffer(status.data() + filled, status.size() - filled), error);
     return std::string_view(status.data(), filled).starts_with("HTTP/1.1 200");
   } catch (const std::exception&) {
     return false;
@@ -173,7 +181,8 @@ int main(int argc, char** argv) {
   const auto deadline = started + std::chrono::seconds(settings.timeout_seconds);
   bool exited = false;
   while (Clock::now() < deadline && (!fetch_ms || (settings.metrics_port > 0 && !ready_ms))) {
-    if (!fetch_ms && fetch_returns_records(io, settings, ++correlation_id)) fetch_ms = milliseconds_since(started);
+    if (!fetch_ms && fetch_returns_records(io, settings, ++correlation_id))
+      fetch_ms = milliseconds_since(started);
     if (settings.metrics_port > 0 && !ready_ms && ready_answers_200(io, settings.metrics_port))
       ready_ms = milliseconds_since(started);
     int status = 0;
@@ -188,11 +197,12 @@ int main(int argc, char** argv) {
     kill(broker, SIGTERM);
     waitpid(broker, nullptr, 0);
   }
-  std::printf("exec to first Fetch with records of %s-%d at offset %lld: %s ms\n", settings.topic.c_str(),
-              settings.partition, static_cast<long long>(settings.offset),
+  std::printf("exec to first Fetch with records of %s-%d at offset %lld: %s ms\n",
+              settings.topic.c_str(), settings.partition, static_cast<long long>(settings.offset),
               fetch_ms ? std::to_string(*fetch_ms).c_str() : "never");
   if (settings.metrics_port > 0)
-    std::printf("exec to /ready 200: %s ms\n", ready_ms ? std::to_string(*ready_ms).c_str() : "never");
+    std::printf("exec to /ready 200: %s ms\n",
+                ready_ms ? std::to_string(*ready_ms).c_str() : "never");
   std::printf("RESULT %s first_fetch_ms=%.0f ready_ms=%.0f ok=%d\n", settings.workload.c_str(),
               fetch_ms.value_or(-1), ready_ms.value_or(-1), fetch_ms.has_value() ? 1 : 0);
   return fetch_ms ? 0 : 1;
