@@ -34,7 +34,7 @@ namespace protocol = weir::protocol;
 using Clock = std::chrono::steady_clock;
 using tcp = asio::ip::tcp;
 
-constexpr std::int16_t fetch_version = 4;  // topic names, not ids; no sessions
+constexpr std::int16_t fetch_version = 4;  // addresses topics by name, not by topic id
 
 struct Settings {
   int port = 0;
