@@ -196,6 +196,7 @@ int run(const Options& options) {
     if (options.show_detailed_stats &&
         milliseconds_between(last_report, last_consumed) >= options.reporting_interval_ms) {
       print_detailed_row(read, last_reported, last_report, last_consumed, state);
+      state.join_time_ms_in_single_round = 0;
       last_report = last_consumed;
       last_reported = read;
     }
