@@ -183,7 +183,9 @@ void consume(rd_kafka_t* consumer, const Options& options, const std::atomic<boo
       rd_kafka_message_destroy(message);
     }
     const double window_ms = milliseconds_between(window_start, now);
-    if (outcome->received > 0 && window_ms >= options.reporting_interval_ms) {
+    // Once producing is done, empty windows (waiting for stragglers) are not printed.
+    if (outcome->received > 0 && window_ms >= options.reporting_interval_ms &&
+        (producing || window_records > 0)) {
       print_summary("", window_records, window_ms / 1000.0, window, false);
       window = LatencySummary{};
       window_records = 0;
