@@ -17,8 +17,9 @@
 #   --no-build     use the binaries already in build/release
 #   --no-docs      leave docs/ alone
 #
-# Hook: every bench/workloads/wN-*.sh is run as workload WN with WEIR_BIN, BENCH_BIN_DIR,
-# BENCH_RESULTS_DIR and BENCH_QUICK (0|1) set; each line it prints as
+# Hook: every bench/workloads/NAME-*.sh (or NAME.sh) is run as workload NAME, upper-cased
+# (w6-conn-storm.sh is W6, loopback.sh is LOOPBACK), with WEIR_BIN, WEIR_BUILD_DIR,
+# BENCH_BIN_DIR, BENCH_RESULTS_DIR and BENCH_QUICK (0|1) set; each line it prints as
 # `RESULT <workload> <metric>=<value> ...` goes into the table.
 set -euo pipefail
 
@@ -31,7 +32,7 @@ build=1
 write_docs=1
 selected="W1,W2,W3,W4,W5,W8"
 hook_scripts=()
-for script in bench/workloads/w*.sh; do
+for script in bench/workloads/*.sh; do
   [ -e "$script" ] && hook_scripts+=("$script")
 done
 for script in "${hook_scripts[@]}"; do
@@ -338,7 +339,7 @@ run_w5() {
 run_hook() {  # run_hook SCRIPT
   local script=$1 load; load=$(load_average)
   log "hook $script"
-  WEIR_BIN=$weir_bin BENCH_BIN_DIR=$bin BENCH_RESULTS_DIR=$out BENCH_QUICK=$quick \
+  WEIR_BIN=$weir_bin WEIR_BUILD_DIR=$repo_root/$build_dir BENCH_BIN_DIR=$bin BENCH_RESULTS_DIR=$out BENCH_QUICK=$quick \
     bash "$script" >"$out/$(basename "$script" .sh).log" 2>&1 ||
     log "$script exited with an error"
   load="$load / $(load_average)"
