@@ -3,6 +3,8 @@
 // change the generator and regenerate.
 #include "protocol/generated/add_offsets_to_txn_request.h"
 
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool AddOffsetsToTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -16,14 +18,7 @@ bool AddOffsetsToTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
   this->producer_epoch = reader.read_int16();
   this->group_id = (flexible ? reader.read_compact_string() : reader.read_string());
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -46,9 +41,7 @@ void AddOffsetsToTxnRequest::encode(Writer& writer, [[maybe_unused]] std::int16_
     writer.write_string(this->group_id);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -3,32 +3,17 @@
 // change the generator and regenerate.
 #include "protocol/generated/add_partitions_to_txn_request.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool AddPartitionsToTxnRequest::AddPartitionsToTxnTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 3;
   this->name = (flexible ? reader.read_compact_string() : reader.read_string());
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
+  read_array(reader, this->partitions, flexible, [&](std::int32_t& item) { item = reader.read_int32(); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -45,9 +30,7 @@ void AddPartitionsToTxnRequest::AddPartitionsToTxnTopic::encode(Writer& writer, 
     writer.write_int32(item);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -56,26 +39,8 @@ bool AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction::decode(Reader& re
   this->producer_id = reader.read_int64();
   this->producer_epoch = reader.read_int16();
   this->verify_only = reader.read_bool();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->topics;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->topics, true, [&](AddPartitionsToTxnTopic& item) { item.decode(reader, version); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -88,9 +53,7 @@ void AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction::encode(Writer& wr
   for (const auto& item : this->topics) {
     item.encode(writer, version);
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool AddPartitionsToTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -100,18 +63,7 @@ bool AddPartitionsToTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int
   }
   [[maybe_unused]] const bool flexible = version >= 3;
   if (version >= 4) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->transactions;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->transactions, flexible, [&](AddPartitionsToTxnTransaction& item) { item.decode(reader, version); });
   }
   if (version <= 3) {
     this->v3_and_below_transactional_id = (flexible ? reader.read_compact_string() : reader.read_string());
@@ -123,28 +75,10 @@ bool AddPartitionsToTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int
     this->v3_and_below_producer_epoch = reader.read_int16();
   }
   if (version <= 3) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->v3_and_below_topics;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->v3_and_below_topics, flexible, [&](AddPartitionsToTxnTopic& item) { item.decode(reader, version); });
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -180,9 +114,7 @@ void AddPartitionsToTxnRequest::encode(Writer& writer, [[maybe_unused]] std::int
     }
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

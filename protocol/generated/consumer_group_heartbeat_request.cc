@@ -5,30 +5,15 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool ConsumerGroupHeartbeatRequest::TopicPartitions::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->topic_id = reader.read_uuid();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->partitions, true, [&](std::int32_t& item) { item = reader.read_int32(); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -38,9 +23,7 @@ void ConsumerGroupHeartbeatRequest::TopicPartitions::encode(Writer& writer, [[ma
   for (const auto& item : this->partitions) {
     writer.write_int32(item);
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ConsumerGroupHeartbeatRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -80,14 +63,7 @@ bool ConsumerGroupHeartbeatRequest::decode(Reader& reader, [[maybe_unused]] std:
       }
     }
   }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -121,9 +97,7 @@ void ConsumerGroupHeartbeatRequest::encode(Writer& writer, [[maybe_unused]] std:
       item.encode(writer, version);
     }
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 }  // namespace weir::protocol

@@ -3,22 +3,13 @@
 // change the generator and regenerate.
 #include "protocol/generated/consumer_protocol_assignment.h"
 
+#include "protocol/wire/arrays.h"
+
 namespace weir::protocol {
 
 bool ConsumerProtocolAssignment::TopicPartition::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->topic = reader.read_string();
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
+  read_array(reader, this->partitions, false, [&](std::int32_t& item) { item = reader.read_int32(); });
   return reader.ok();
 }
 
@@ -35,18 +26,7 @@ bool ConsumerProtocolAssignment::decode(Reader& reader, [[maybe_unused]] std::in
     reader.fail();
     return false;
   }
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->assigned_partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->assigned_partitions, false, [&](TopicPartition& item) { item.decode(reader, version); });
   this->user_data = reader.read_nullable_bytes();
   return reader.ok();
 }

@@ -5,22 +5,13 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+
 namespace weir::protocol {
 
 bool ConsumerProtocolSubscription::TopicPartition::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->topic = reader.read_string();
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
+  read_array(reader, this->partitions, false, [&](std::int32_t& item) { item = reader.read_int32(); });
   return reader.ok();
 }
 
@@ -37,32 +28,10 @@ bool ConsumerProtocolSubscription::decode(Reader& reader, [[maybe_unused]] std::
     reader.fail();
     return false;
   }
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->topics;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_string());
-      }
-    }
-  }
+  read_array(reader, this->topics, false, [&](std::string& item) { item = reader.read_string(); });
   this->user_data = reader.read_nullable_bytes();
   if (version >= 1) {
-    {
-      const std::int32_t count = reader.read_array_length(false);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->owned_partitions;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->owned_partitions, false, [&](TopicPartition& item) { item.decode(reader, version); });
   }
   if (version >= 2) {
     this->generation_id = reader.read_int32();

@@ -5,6 +5,9 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool CreateDelegationTokenRequest::CreatableRenewers::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -12,14 +15,7 @@ bool CreateDelegationTokenRequest::CreatableRenewers::decode(Reader& reader, [[m
   this->principal_type = (flexible ? reader.read_compact_string() : reader.read_string());
   this->principal_name = (flexible ? reader.read_compact_string() : reader.read_string());
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -37,9 +33,7 @@ void CreateDelegationTokenRequest::CreatableRenewers::encode(Writer& writer, [[m
     writer.write_string(this->principal_name);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -55,28 +49,10 @@ bool CreateDelegationTokenRequest::decode(Reader& reader, [[maybe_unused]] std::
   if (version >= 3) {
     this->owner_principal_name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
   }
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->renewers;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->renewers, flexible, [&](CreatableRenewers& item) { item.decode(reader, version); });
   this->max_lifetime_ms = reader.read_int64();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -106,9 +82,7 @@ void CreateDelegationTokenRequest::encode(Writer& writer, [[maybe_unused]] std::
   }
   writer.write_int64(this->max_lifetime_ms);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -5,6 +5,9 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool CreateTopicsResponse::CreatableTopicConfigs::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -13,14 +16,7 @@ bool CreateTopicsResponse::CreatableTopicConfigs::decode(Reader& reader, [[maybe
   this->read_only = reader.read_bool();
   this->config_source = reader.read_int8();
   this->is_sensitive = reader.read_bool();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -30,9 +26,7 @@ void CreateTopicsResponse::CreatableTopicConfigs::encode(Writer& writer, [[maybe
   writer.write_bool(this->read_only);
   writer.write_int8(this->config_source);
   writer.write_bool(this->is_sensitive);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool CreateTopicsResponse::CreatableTopicResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -65,20 +59,15 @@ bool CreateTopicsResponse::CreatableTopicResult::decode(Reader& reader, [[maybe_
     }
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
+    read_tagged_fields(reader, this->unknown_tagged_fields, [&](std::uint32_t tag, BytesView payload) {
       if (tag == 0 && version >= 5) {
         Reader field_reader(payload);
         this->topic_config_error_code = field_reader.read_int16();
         if (!field_reader.ok()) reader.fail();
-      } else {
-        this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
+        return true;
       }
-    }
+      return false;
+    });
   }
   return reader.ok();
 }
@@ -142,27 +131,9 @@ bool CreateTopicsResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t 
   if (version >= 2) {
     this->throttle_time_ms = reader.read_int32();
   }
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->topics;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->topics, flexible, [&](CreatableTopicResult& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -180,9 +151,7 @@ void CreateTopicsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t 
     item.encode(writer, version);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

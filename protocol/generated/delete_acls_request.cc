@@ -5,6 +5,9 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool DeleteAclsRequest::DeleteAclsFilter::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -19,14 +22,7 @@ bool DeleteAclsRequest::DeleteAclsFilter::decode(Reader& reader, [[maybe_unused]
   this->operation = reader.read_int8();
   this->permission_type = reader.read_int8();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -55,9 +51,7 @@ void DeleteAclsRequest::DeleteAclsFilter::encode(Writer& writer, [[maybe_unused]
   writer.write_int8(this->operation);
   writer.write_int8(this->permission_type);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -67,27 +61,9 @@ bool DeleteAclsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 2;
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->filters;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->filters, flexible, [&](DeleteAclsFilter& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -102,9 +78,7 @@ void DeleteAclsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t ver
     item.encode(writer, version);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

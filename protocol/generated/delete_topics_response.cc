@@ -5,6 +5,9 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool DeleteTopicsResponse::DeletableTopicResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -22,14 +25,7 @@ bool DeleteTopicsResponse::DeletableTopicResult::decode(Reader& reader, [[maybe_
     this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -61,9 +57,7 @@ void DeleteTopicsResponse::DeletableTopicResult::encode(Writer& writer, [[maybe_
     }
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -76,27 +70,9 @@ bool DeleteTopicsResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t 
   if (version >= 1) {
     this->throttle_time_ms = reader.read_int32();
   }
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->responses;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->responses, flexible, [&](DeletableTopicResult& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -114,9 +90,7 @@ void DeleteTopicsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t 
     item.encode(writer, version);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -3,6 +3,9 @@
 // change the generator and regenerate.
 #include "protocol/generated/describe_configs_request.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool DescribeConfigsRequest::DescribeConfigsResource::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -21,14 +24,7 @@ bool DescribeConfigsRequest::DescribeConfigsResource::decode(Reader& reader, [[m
     }
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -54,9 +50,7 @@ void DescribeConfigsRequest::DescribeConfigsResource::encode(Writer& writer, [[m
     }
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -66,18 +60,7 @@ bool DescribeConfigsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 4;
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->resources;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->resources, flexible, [&](DescribeConfigsResource& item) { item.decode(reader, version); });
   if (version >= 1) {
     this->include_synonyms = reader.read_bool();
   }
@@ -85,14 +68,7 @@ bool DescribeConfigsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
     this->include_documentation = reader.read_bool();
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -113,9 +89,7 @@ void DescribeConfigsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_
     writer.write_bool(this->include_documentation);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -5,6 +5,9 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool DescribeConfigsResponse::DescribeConfigsSynonym::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -13,14 +16,7 @@ bool DescribeConfigsResponse::DescribeConfigsSynonym::decode(Reader& reader, [[m
   this->value = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
   this->source = reader.read_int8();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -39,9 +35,7 @@ void DescribeConfigsResponse::DescribeConfigsSynonym::encode(Writer& writer, [[m
   }
   writer.write_int8(this->source);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -58,18 +52,7 @@ bool DescribeConfigsResponse::DescribeConfigsResourceResult::decode(Reader& read
   }
   this->is_sensitive = reader.read_bool();
   if (version >= 1) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->synonyms;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->synonyms, flexible, [&](DescribeConfigsSynonym& item) { item.decode(reader, version); });
   }
   if (version >= 3) {
     this->config_type = reader.read_int8();
@@ -78,14 +61,7 @@ bool DescribeConfigsResponse::DescribeConfigsResourceResult::decode(Reader& read
     this->documentation = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -127,9 +103,7 @@ void DescribeConfigsResponse::DescribeConfigsResourceResult::encode(Writer& writ
     }
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -139,27 +113,9 @@ bool DescribeConfigsResponse::DescribeConfigsResult::decode(Reader& reader, [[ma
   this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
   this->resource_type = reader.read_int8();
   this->resource_name = (flexible ? reader.read_compact_string() : reader.read_string());
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->configs;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->configs, flexible, [&](DescribeConfigsResourceResult& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -183,9 +139,7 @@ void DescribeConfigsResponse::DescribeConfigsResult::encode(Writer& writer, [[ma
     item.encode(writer, version);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -196,27 +150,9 @@ bool DescribeConfigsResponse::decode(Reader& reader, [[maybe_unused]] std::int16
   }
   [[maybe_unused]] const bool flexible = version >= 4;
   this->throttle_time_ms = reader.read_int32();
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->results;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->results, flexible, [&](DescribeConfigsResult& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -232,9 +168,7 @@ void DescribeConfigsResponse::encode(Writer& writer, [[maybe_unused]] std::int16
     item.encode(writer, version);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -3,6 +3,8 @@
 // change the generator and regenerate.
 #include "protocol/generated/describe_delegation_token_request.h"
 
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool DescribeDelegationTokenRequest::DescribeDelegationTokenOwner::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -10,14 +12,7 @@ bool DescribeDelegationTokenRequest::DescribeDelegationTokenOwner::decode(Reader
   this->principal_type = (flexible ? reader.read_compact_string() : reader.read_string());
   this->principal_name = (flexible ? reader.read_compact_string() : reader.read_string());
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -35,9 +30,7 @@ void DescribeDelegationTokenRequest::DescribeDelegationTokenOwner::encode(Writer
     writer.write_string(this->principal_name);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -59,14 +52,7 @@ bool DescribeDelegationTokenRequest::decode(Reader& reader, [[maybe_unused]] std
     }
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -85,9 +71,7 @@ void DescribeDelegationTokenRequest::encode(Writer& writer, [[maybe_unused]] std
     }
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -3,6 +3,9 @@
 // change the generator and regenerate.
 #include "protocol/generated/describe_delegation_token_response.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool DescribeDelegationTokenResponse::DescribedDelegationTokenRenewer::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -10,14 +13,7 @@ bool DescribeDelegationTokenResponse::DescribedDelegationTokenRenewer::decode(Re
   this->principal_type = (flexible ? reader.read_compact_string() : reader.read_string());
   this->principal_name = (flexible ? reader.read_compact_string() : reader.read_string());
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -35,9 +31,7 @@ void DescribeDelegationTokenResponse::DescribedDelegationTokenRenewer::encode(Wr
     writer.write_string(this->principal_name);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -56,27 +50,9 @@ bool DescribeDelegationTokenResponse::DescribedDelegationToken::decode(Reader& r
   this->max_timestamp = reader.read_int64();
   this->token_id = (flexible ? reader.read_compact_string() : reader.read_string());
   this->hmac = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->renewers;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->renewers, flexible, [&](DescribedDelegationTokenRenewer& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -125,9 +101,7 @@ void DescribeDelegationTokenResponse::DescribedDelegationToken::encode(Writer& w
     item.encode(writer, version);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -138,28 +112,10 @@ bool DescribeDelegationTokenResponse::decode(Reader& reader, [[maybe_unused]] st
   }
   [[maybe_unused]] const bool flexible = version >= 2;
   this->error_code = reader.read_int16();
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->tokens;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->tokens, flexible, [&](DescribedDelegationToken& item) { item.decode(reader, version); });
   this->throttle_time_ms = reader.read_int32();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -176,9 +132,7 @@ void DescribeDelegationTokenResponse::encode(Writer& writer, [[maybe_unused]] st
   }
   writer.write_int32(this->throttle_time_ms);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -3,26 +3,19 @@
 // change the generator and regenerate.
 #include "protocol/generated/describe_user_scram_credentials_request.h"
 
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool DescribeUserScramCredentialsRequest::UserName::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->name = reader.read_compact_string();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void DescribeUserScramCredentialsRequest::UserName::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->name);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool DescribeUserScramCredentialsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -41,14 +34,7 @@ bool DescribeUserScramCredentialsRequest::decode(Reader& reader, [[maybe_unused]
       }
     }
   }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -64,9 +50,7 @@ void DescribeUserScramCredentialsRequest::encode(Writer& writer, [[maybe_unused]
       item.encode(writer, version);
     }
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 }  // namespace weir::protocol

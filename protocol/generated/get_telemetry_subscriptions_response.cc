@@ -3,6 +3,9 @@
 // change the generator and regenerate.
 #include "protocol/generated/get_telemetry_subscriptions_response.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool GetTelemetrySubscriptionsResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -14,41 +17,12 @@ bool GetTelemetrySubscriptionsResponse::decode(Reader& reader, [[maybe_unused]] 
   this->error_code = reader.read_int16();
   this->client_instance_id = reader.read_uuid();
   this->subscription_id = reader.read_int32();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->accepted_compression_types;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int8());
-      }
-    }
-  }
+  read_array(reader, this->accepted_compression_types, true, [&](std::int8_t& item) { item = reader.read_int8(); });
   this->push_interval_ms = reader.read_int32();
   this->telemetry_max_bytes = reader.read_int32();
   this->delta_temporality = reader.read_bool();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->requested_metrics;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_compact_string());
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->requested_metrics, true, [&](std::string& item) { item = reader.read_compact_string(); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -71,9 +45,7 @@ void GetTelemetrySubscriptionsResponse::encode(Writer& writer, [[maybe_unused]] 
   for (const auto& item : this->requested_metrics) {
     writer.write_compact_string(item);
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 }  // namespace weir::protocol

@@ -5,6 +5,9 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool JoinGroupRequest::JoinGroupRequestProtocol::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -12,14 +15,7 @@ bool JoinGroupRequest::JoinGroupRequestProtocol::decode(Reader& reader, [[maybe_
   this->name = (flexible ? reader.read_compact_string() : reader.read_string());
   this->metadata = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -37,9 +33,7 @@ void JoinGroupRequest::JoinGroupRequestProtocol::encode(Writer& writer, [[maybe_
     writer.write_bytes(this->metadata);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -59,30 +53,12 @@ bool JoinGroupRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t vers
     this->group_instance_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
   }
   this->protocol_type = (flexible ? reader.read_compact_string() : reader.read_string());
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->protocols;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->protocols, flexible, [&](JoinGroupRequestProtocol& item) { item.decode(reader, version); });
   if (version >= 8) {
     this->reason = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -130,9 +106,7 @@ void JoinGroupRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t vers
     }
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -5,6 +5,9 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool LeaveGroupRequest::MemberIdentity::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -15,14 +18,7 @@ bool LeaveGroupRequest::MemberIdentity::decode(Reader& reader, [[maybe_unused]] 
     this->reason = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -47,9 +43,7 @@ void LeaveGroupRequest::MemberIdentity::encode(Writer& writer, [[maybe_unused]] 
     }
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -64,28 +58,10 @@ bool LeaveGroupRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
     this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
   }
   if (version >= 3) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->members;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->members, flexible, [&](MemberIdentity& item) { item.decode(reader, version); });
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -114,9 +90,7 @@ void LeaveGroupRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t ver
     }
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -5,6 +5,9 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool LeaveGroupResponse::MemberResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -13,14 +16,7 @@ bool LeaveGroupResponse::MemberResponse::decode(Reader& reader, [[maybe_unused]]
   this->group_instance_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
   this->error_code = reader.read_int16();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -39,9 +35,7 @@ void LeaveGroupResponse::MemberResponse::encode(Writer& writer, [[maybe_unused]]
   }
   writer.write_int16(this->error_code);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -56,28 +50,10 @@ bool LeaveGroupResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t ve
   }
   this->error_code = reader.read_int16();
   if (version >= 3) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->members;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->members, flexible, [&](MemberResponse& item) { item.decode(reader, version); });
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -98,9 +74,7 @@ void LeaveGroupResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t ve
     }
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

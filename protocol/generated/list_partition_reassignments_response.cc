@@ -5,54 +5,17 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool ListPartitionReassignmentsResponse::OngoingPartitionReassignment::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->partition_index = reader.read_int32();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->replicas;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->adding_replicas;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->removing_replicas;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->replicas, true, [&](std::int32_t& item) { item = reader.read_int32(); });
+  read_array(reader, this->adding_replicas, true, [&](std::int32_t& item) { item = reader.read_int32(); });
+  read_array(reader, this->removing_replicas, true, [&](std::int32_t& item) { item = reader.read_int32(); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -70,33 +33,13 @@ void ListPartitionReassignmentsResponse::OngoingPartitionReassignment::encode(Wr
   for (const auto& item : this->removing_replicas) {
     writer.write_int32(item);
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ListPartitionReassignmentsResponse::OngoingTopicReassignment::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->name = reader.read_compact_string();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->partitions, true, [&](OngoingPartitionReassignment& item) { item.decode(reader, version); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -106,9 +49,7 @@ void ListPartitionReassignmentsResponse::OngoingTopicReassignment::encode(Writer
   for (const auto& item : this->partitions) {
     item.encode(writer, version);
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ListPartitionReassignmentsResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -119,26 +60,8 @@ bool ListPartitionReassignmentsResponse::decode(Reader& reader, [[maybe_unused]]
   this->throttle_time_ms = reader.read_int32();
   this->error_code = reader.read_int16();
   this->error_message = reader.read_compact_nullable_string();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->topics;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->topics, true, [&](OngoingTopicReassignment& item) { item.decode(reader, version); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -153,9 +76,7 @@ void ListPartitionReassignmentsResponse::encode(Writer& writer, [[maybe_unused]]
   for (const auto& item : this->topics) {
     item.encode(writer, version);
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 }  // namespace weir::protocol

@@ -5,6 +5,8 @@
 
 #include <string_view>
 
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool MetadataRequest::MetadataRequestTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -18,14 +20,7 @@ bool MetadataRequest::MetadataRequestTopic::decode(Reader& reader, [[maybe_unuse
     this->name = (flexible ? reader.read_compact_string() : reader.read_string());
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -49,9 +44,7 @@ void MetadataRequest::MetadataRequestTopic::encode(Writer& writer, [[maybe_unuse
     }
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -86,14 +79,7 @@ bool MetadataRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t versi
     this->include_topic_authorized_operations = reader.read_bool();
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -121,9 +107,7 @@ void MetadataRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t versi
     writer.write_bool(this->include_topic_authorized_operations);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -3,6 +3,8 @@
 // change the generator and regenerate.
 #include "protocol/generated/offset_delete_request.h"
 
+#include "protocol/wire/arrays.h"
+
 namespace weir::protocol {
 
 bool OffsetDeleteRequest::OffsetDeleteRequestPartition::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -16,18 +18,7 @@ void OffsetDeleteRequest::OffsetDeleteRequestPartition::encode(Writer& writer, [
 
 bool OffsetDeleteRequest::OffsetDeleteRequestTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->name = reader.read_string();
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->partitions, false, [&](OffsetDeleteRequestPartition& item) { item.decode(reader, version); });
   return reader.ok();
 }
 
@@ -45,18 +36,7 @@ bool OffsetDeleteRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
     return false;
   }
   this->group_id = reader.read_string();
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->topics;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->topics, false, [&](OffsetDeleteRequestTopic& item) { item.decode(reader, version); });
   return reader.ok();
 }
 

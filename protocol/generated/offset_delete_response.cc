@@ -3,6 +3,8 @@
 // change the generator and regenerate.
 #include "protocol/generated/offset_delete_response.h"
 
+#include "protocol/wire/arrays.h"
+
 namespace weir::protocol {
 
 bool OffsetDeleteResponse::OffsetDeleteResponsePartition::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -18,18 +20,7 @@ void OffsetDeleteResponse::OffsetDeleteResponsePartition::encode(Writer& writer,
 
 bool OffsetDeleteResponse::OffsetDeleteResponseTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->name = reader.read_string();
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->partitions, false, [&](OffsetDeleteResponsePartition& item) { item.decode(reader, version); });
   return reader.ok();
 }
 
@@ -48,18 +39,7 @@ bool OffsetDeleteResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t 
   }
   this->error_code = reader.read_int16();
   this->throttle_time_ms = reader.read_int32();
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->topics;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->topics, false, [&](OffsetDeleteResponseTopic& item) { item.decode(reader, version); });
   return reader.ok();
 }
 

@@ -5,32 +5,17 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool OffsetFetchRequest::OffsetFetchRequestTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 6;
   this->name = (flexible ? reader.read_compact_string() : reader.read_string());
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partition_indexes;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
+  read_array(reader, this->partition_indexes, flexible, [&](std::int32_t& item) { item = reader.read_int32(); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -47,34 +32,14 @@ void OffsetFetchRequest::OffsetFetchRequestTopic::encode(Writer& writer, [[maybe
     writer.write_int32(item);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
 bool OffsetFetchRequest::OffsetFetchRequestTopics::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->name = reader.read_compact_string();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partition_indexes;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->partition_indexes, true, [&](std::int32_t& item) { item = reader.read_int32(); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -84,9 +49,7 @@ void OffsetFetchRequest::OffsetFetchRequestTopics::encode(Writer& writer, [[mayb
   for (const auto& item : this->partition_indexes) {
     writer.write_int32(item);
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool OffsetFetchRequest::OffsetFetchRequestGroup::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -108,14 +71,7 @@ bool OffsetFetchRequest::OffsetFetchRequestGroup::decode(Reader& reader, [[maybe
       }
     }
   }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -135,9 +91,7 @@ void OffsetFetchRequest::OffsetFetchRequestGroup::encode(Writer& writer, [[maybe
       item.encode(writer, version);
     }
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool OffsetFetchRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -167,31 +121,13 @@ bool OffsetFetchRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ve
     }
   }
   if (version >= 8) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->groups;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->groups, flexible, [&](OffsetFetchRequestGroup& item) { item.decode(reader, version); });
   }
   if (version >= 7) {
     this->require_stable = reader.read_bool();
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -228,9 +164,7 @@ void OffsetFetchRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t ve
     writer.write_bool(this->require_stable);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

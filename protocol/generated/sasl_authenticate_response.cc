@@ -5,6 +5,8 @@
 
 #include <string_view>
 
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool SaslAuthenticateResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -20,14 +22,7 @@ bool SaslAuthenticateResponse::decode(Reader& reader, [[maybe_unused]] std::int1
     this->session_lifetime_ms = reader.read_int64();
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -52,9 +47,7 @@ void SaslAuthenticateResponse::encode(Writer& writer, [[maybe_unused]] std::int1
     writer.write_int64(this->session_lifetime_ms);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

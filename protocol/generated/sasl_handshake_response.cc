@@ -3,6 +3,8 @@
 // change the generator and regenerate.
 #include "protocol/generated/sasl_handshake_response.h"
 
+#include "protocol/wire/arrays.h"
+
 namespace weir::protocol {
 
 bool SaslHandshakeResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -11,18 +13,7 @@ bool SaslHandshakeResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t
     return false;
   }
   this->error_code = reader.read_int16();
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->mechanisms;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_string());
-      }
-    }
-  }
+  read_array(reader, this->mechanisms, false, [&](std::string& item) { item = reader.read_string(); });
   return reader.ok();
 }
 

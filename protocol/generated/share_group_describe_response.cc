@@ -5,31 +5,16 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool ShareGroupDescribeResponse::TopicPartitions::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->topic_id = reader.read_uuid();
   this->topic_name = reader.read_compact_string();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->partitions, true, [&](std::int32_t& item) { item = reader.read_int32(); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -40,32 +25,12 @@ void ShareGroupDescribeResponse::TopicPartitions::encode(Writer& writer, [[maybe
   for (const auto& item : this->partitions) {
     writer.write_int32(item);
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ShareGroupDescribeResponse::Assignment::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->topic_partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->topic_partitions, true, [&](TopicPartitions& item) { item.decode(reader, version); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -74,9 +39,7 @@ void ShareGroupDescribeResponse::Assignment::encode(Writer& writer, [[maybe_unus
   for (const auto& item : this->topic_partitions) {
     item.encode(writer, version);
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ShareGroupDescribeResponse::Member::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -85,27 +48,9 @@ bool ShareGroupDescribeResponse::Member::decode(Reader& reader, [[maybe_unused]]
   this->member_epoch = reader.read_int32();
   this->client_id = reader.read_compact_string();
   this->client_host = reader.read_compact_string();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->subscribed_topic_names;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_compact_string());
-      }
-    }
-  }
+  read_array(reader, this->subscribed_topic_names, true, [&](std::string& item) { item = reader.read_compact_string(); });
   this->assignment.decode(reader, version);
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -120,9 +65,7 @@ void ShareGroupDescribeResponse::Member::encode(Writer& writer, [[maybe_unused]]
     writer.write_compact_string(item);
   }
   this->assignment.encode(writer, version);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ShareGroupDescribeResponse::DescribedGroup::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -133,27 +76,9 @@ bool ShareGroupDescribeResponse::DescribedGroup::decode(Reader& reader, [[maybe_
   this->group_epoch = reader.read_int32();
   this->assignment_epoch = reader.read_int32();
   this->assignor_name = reader.read_compact_string();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->members;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->members, true, [&](Member& item) { item.decode(reader, version); });
   this->authorized_operations = reader.read_int32();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -170,9 +95,7 @@ void ShareGroupDescribeResponse::DescribedGroup::encode(Writer& writer, [[maybe_
     item.encode(writer, version);
   }
   writer.write_int32(this->authorized_operations);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ShareGroupDescribeResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -181,26 +104,8 @@ bool ShareGroupDescribeResponse::decode(Reader& reader, [[maybe_unused]] std::in
     return false;
   }
   this->throttle_time_ms = reader.read_int32();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->groups;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->groups, true, [&](DescribedGroup& item) { item.decode(reader, version); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -213,9 +118,7 @@ void ShareGroupDescribeResponse::encode(Writer& writer, [[maybe_unused]] std::in
   for (const auto& item : this->groups) {
     item.encode(writer, version);
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 }  // namespace weir::protocol

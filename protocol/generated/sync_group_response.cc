@@ -5,6 +5,8 @@
 
 #include <string_view>
 
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool SyncGroupResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -25,14 +27,7 @@ bool SyncGroupResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
   }
   this->assignment = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -66,9 +61,7 @@ void SyncGroupResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t ver
     writer.write_bytes(this->assignment);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
