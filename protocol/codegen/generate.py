@@ -951,14 +951,6 @@ def generate_source(msg):
         emit_encode_struct_body(lines, s, "  ")
         if any(re.search(r"\bflexible\b", l) for l in lines):
             body.append("  [[maybe_unused]] const bool flexible = %s;" % flex_cond)
-        if s is msg.top:
-            body.append(
-                "  // Fields absent from `version` are skipped even when they hold a non-default value:"
-            )
-            body.append(
-                "  // callers down-converting for an old client check non-ignorable fields first, as Kafka's"
-            )
-            body.append("  // generated Java code would refuse to write them.")
         body.extend(lines)
         body.append("}")
         body.append("")

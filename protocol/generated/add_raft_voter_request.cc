@@ -40,9 +40,6 @@ bool AddRaftVoterRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
 }
 
 void AddRaftVoterRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_compact_nullable_string(this->cluster_id ? std::optional<std::string_view>(*this->cluster_id) : std::nullopt);
   writer.write_int32(this->timeout_ms);
   writer.write_int32(this->voter_id);

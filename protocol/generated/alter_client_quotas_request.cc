@@ -103,9 +103,6 @@ bool AlterClientQuotasRequest::decode(Reader& reader, [[maybe_unused]] std::int1
 
 void AlterClientQuotasRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_array_length(static_cast<std::int32_t>(this->entries.size()), flexible);
   for (const auto& item : this->entries) {
     item.encode(writer, version);

@@ -32,9 +32,6 @@ bool ConsumerProtocolAssignment::decode(Reader& reader, [[maybe_unused]] std::in
 }
 
 void ConsumerProtocolAssignment::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_array_length(static_cast<std::int32_t>(this->assigned_partitions.size()), false);
   for (const auto& item : this->assigned_partitions) {
     item.encode(writer, version);

@@ -59,9 +59,6 @@ bool CreateDelegationTokenRequest::decode(Reader& reader, [[maybe_unused]] std::
 
 void CreateDelegationTokenRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 3) {
     if (flexible) {
       writer.write_compact_nullable_string(this->owner_principal_type ? std::optional<std::string_view>(*this->owner_principal_type) : std::nullopt);

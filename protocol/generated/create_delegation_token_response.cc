@@ -36,9 +36,6 @@ bool CreateDelegationTokenResponse::decode(Reader& reader, [[maybe_unused]] std:
 
 void CreateDelegationTokenResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int16(this->error_code);
   if (flexible) {
     writer.write_compact_string(this->principal_type);

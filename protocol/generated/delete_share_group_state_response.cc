@@ -52,9 +52,6 @@ bool DeleteShareGroupStateResponse::decode(Reader& reader, [[maybe_unused]] std:
 }
 
 void DeleteShareGroupStateResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_array_length(static_cast<std::int32_t>(this->results.size()), true);
   for (const auto& item : this->results) {
     item.encode(writer, version);

@@ -44,9 +44,6 @@ bool DeleteTopicsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
 
 void DeleteTopicsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 6) {
     writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
     for (const auto& item : this->topics) {

@@ -32,9 +32,6 @@ bool DescribeAclsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
 
 void DescribeAclsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int8(this->resource_type_filter);
   if (flexible) {
     writer.write_compact_nullable_string(this->resource_name_filter ? std::optional<std::string_view>(*this->resource_name_filter) : std::nullopt);

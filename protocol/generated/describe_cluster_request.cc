@@ -21,9 +21,6 @@ bool DescribeClusterRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
 }
 
 void DescribeClusterRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_bool(this->include_cluster_authorized_operations);
   if (version >= 1) {
     writer.write_int8(this->endpoint_type);

@@ -59,9 +59,6 @@ bool DescribeDelegationTokenRequest::decode(Reader& reader, [[maybe_unused]] std
 
 void DescribeDelegationTokenRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (!this->owners.has_value()) {
     writer.write_array_length(-1, flexible);
   } else {

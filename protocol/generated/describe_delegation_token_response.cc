@@ -122,9 +122,6 @@ bool DescribeDelegationTokenResponse::decode(Reader& reader, [[maybe_unused]] st
 
 void DescribeDelegationTokenResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int16(this->error_code);
   writer.write_array_length(static_cast<std::int32_t>(this->tokens.size()), flexible);
   for (const auto& item : this->tokens) {

@@ -116,9 +116,6 @@ bool DescribeLogDirsResponse::decode(Reader& reader, [[maybe_unused]] std::int16
 
 void DescribeLogDirsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int32(this->throttle_time_ms);
   if (version >= 3) {
     writer.write_int16(this->error_code);

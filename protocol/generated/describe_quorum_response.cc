@@ -141,9 +141,6 @@ bool DescribeQuorumResponse::decode(Reader& reader, [[maybe_unused]] std::int16_
 }
 
 void DescribeQuorumResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int16(this->error_code);
   if (version >= 2) {
     writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);

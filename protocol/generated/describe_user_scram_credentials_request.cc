@@ -39,9 +39,6 @@ bool DescribeUserScramCredentialsRequest::decode(Reader& reader, [[maybe_unused]
 }
 
 void DescribeUserScramCredentialsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (!this->users.has_value()) {
     writer.write_array_length(-1, true);
   } else {

@@ -205,9 +205,6 @@ bool FetchRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version)
 
 void FetchRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 12;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version <= 14) {
     writer.write_int32(this->replica_id);
   }

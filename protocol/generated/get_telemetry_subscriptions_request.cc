@@ -18,9 +18,6 @@ bool GetTelemetrySubscriptionsRequest::decode(Reader& reader, [[maybe_unused]] s
 }
 
 void GetTelemetrySubscriptionsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_uuid(this->client_instance_id);
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }

@@ -27,9 +27,6 @@ bool GetTelemetrySubscriptionsResponse::decode(Reader& reader, [[maybe_unused]] 
 }
 
 void GetTelemetrySubscriptionsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int32(this->throttle_time_ms);
   writer.write_int16(this->error_code);
   writer.write_uuid(this->client_instance_id);

@@ -83,9 +83,6 @@ bool IncrementalAlterConfigsRequest::decode(Reader& reader, [[maybe_unused]] std
 
 void IncrementalAlterConfigsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_array_length(static_cast<std::int32_t>(this->resources.size()), flexible);
   for (const auto& item : this->resources) {
     item.encode(writer, version);

@@ -31,9 +31,6 @@ bool InitProducerIdRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t
 
 void InitProducerIdRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (flexible) {
     writer.write_compact_nullable_string(this->transactional_id ? std::optional<std::string_view>(*this->transactional_id) : std::nullopt);
   } else {

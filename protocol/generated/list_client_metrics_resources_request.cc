@@ -17,9 +17,6 @@ bool ListClientMetricsResourcesRequest::decode(Reader& reader, [[maybe_unused]] 
 }
 
 void ListClientMetricsResourcesRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

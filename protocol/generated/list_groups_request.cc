@@ -28,9 +28,6 @@ bool ListGroupsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
 
 void ListGroupsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 4) {
     writer.write_array_length(static_cast<std::int32_t>(this->states_filter.size()), flexible);
     for (const auto& item : this->states_filter) {

@@ -87,9 +87,6 @@ bool ListOffsetsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ve
 
 void ListOffsetsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int32(this->replica_id);
   if (version >= 2) {
     writer.write_int8(this->isolation_level);

@@ -98,9 +98,6 @@ bool ListOffsetsResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t v
 
 void ListOffsetsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 2) {
     writer.write_int32(this->throttle_time_ms);
   }

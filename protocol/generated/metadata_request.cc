@@ -86,9 +86,6 @@ bool MetadataRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t versi
 
 void MetadataRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (!this->topics.has_value()) {
     writer.write_array_length(version >= 1 ? -1 : 0, flexible);  // null is not expressible before v1
   } else {

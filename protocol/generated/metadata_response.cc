@@ -177,9 +177,6 @@ bool MetadataResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t vers
 
 void MetadataResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 3) {
     writer.write_int32(this->throttle_time_ms);
   }

@@ -41,9 +41,6 @@ bool OffsetDeleteRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
 }
 
 void OffsetDeleteRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_string(this->group_id);
   writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), false);
   for (const auto& item : this->topics) {

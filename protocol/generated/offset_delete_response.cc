@@ -44,9 +44,6 @@ bool OffsetDeleteResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t 
 }
 
 void OffsetDeleteResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int16(this->error_code);
   writer.write_int32(this->throttle_time_ms);
   writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), false);

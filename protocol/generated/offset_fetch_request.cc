@@ -134,9 +134,6 @@ bool OffsetFetchRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ve
 
 void OffsetFetchRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version <= 7) {
     if (flexible) {
       writer.write_compact_string(this->group_id);

@@ -77,9 +77,6 @@ bool OffsetForLeaderEpochRequest::decode(Reader& reader, [[maybe_unused]] std::i
 
 void OffsetForLeaderEpochRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 3) {
     writer.write_int32(this->replica_id);
   }

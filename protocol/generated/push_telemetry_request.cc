@@ -22,9 +22,6 @@ bool PushTelemetryRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t 
 }
 
 void PushTelemetryRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_uuid(this->client_instance_id);
   writer.write_int32(this->subscription_id);
   writer.write_bool(this->terminating);

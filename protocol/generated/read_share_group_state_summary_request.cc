@@ -49,9 +49,6 @@ bool ReadShareGroupStateSummaryRequest::decode(Reader& reader, [[maybe_unused]] 
 }
 
 void ReadShareGroupStateSummaryRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_compact_string(this->group_id);
   writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
   for (const auto& item : this->topics) {

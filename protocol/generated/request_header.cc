@@ -29,9 +29,6 @@ bool RequestHeader::decode(Reader& reader, [[maybe_unused]] std::int16_t version
 
 void RequestHeader::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int16(this->request_api_key);
   writer.write_int16(this->request_api_version);
   writer.write_int32(this->correlation_id);

@@ -22,9 +22,6 @@ bool ResponseHeader::decode(Reader& reader, [[maybe_unused]] std::int16_t versio
 
 void ResponseHeader::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int32(this->correlation_id);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -18,9 +18,6 @@ bool SaslHandshakeResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t
 }
 
 void SaslHandshakeResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int16(this->error_code);
   writer.write_array_length(static_cast<std::int32_t>(this->mechanisms.size()), false);
   for (const auto& item : this->mechanisms) {

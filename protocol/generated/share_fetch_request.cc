@@ -96,9 +96,6 @@ bool ShareFetchRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
 }
 
 void ShareFetchRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_compact_nullable_string(this->group_id ? std::optional<std::string_view>(*this->group_id) : std::nullopt);
   writer.write_compact_nullable_string(this->member_id ? std::optional<std::string_view>(*this->member_id) : std::nullopt);
   writer.write_int32(this->share_session_epoch);

@@ -34,9 +34,6 @@ bool ShareGroupHeartbeatRequest::decode(Reader& reader, [[maybe_unused]] std::in
 }
 
 void ShareGroupHeartbeatRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_compact_string(this->group_id);
   writer.write_compact_string(this->member_id);
   writer.write_int32(this->member_epoch);

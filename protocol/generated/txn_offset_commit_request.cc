@@ -95,9 +95,6 @@ bool TxnOffsetCommitRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
 
 void TxnOffsetCommitRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (flexible) {
     writer.write_compact_string(this->transactional_id);
   } else {
