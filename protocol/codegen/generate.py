@@ -461,13 +461,7 @@ def read_scalar_expr(elem, flex, nullable_cond):
         return "reader.read_compact_%s%s()" % (nullable, suffix)
     if flex == "false":
         return "reader.read_%s%s()" % (nullable, suffix)
-    return "(%s ? reader.read_compact_%s%s() : reader.read_%s%s())" % (
-        flex,
-        nullable,
-        suffix,
-        nullable,
-        suffix,
-    )
+    return "reader.read_%s%s(%s)" % (nullable, suffix, flex)
 
 
 def read_element_lambda(field, flex):
@@ -651,11 +645,7 @@ def write_scalar(out, ind, elem, value, flex, nullable):
     elif flex == "false":
         out.append("%swriter.write_%s%s(%s);" % (ind, n, suffix, value))
     else:
-        out.append("%sif (%s) {" % (ind, flex))
-        out.append("%s  writer.write_compact_%s%s(%s);" % (ind, n, suffix, value))
-        out.append("%s} else {" % ind)
-        out.append("%s  writer.write_%s%s(%s);" % (ind, n, suffix, value))
-        out.append("%s}" % ind)
+        out.append("%swriter.write_%s%s(%s, %s);" % (ind, n, suffix, value, flex))
 
 
 def emit_encode_value(out, field, ref, ind, flex, nullable_cond):

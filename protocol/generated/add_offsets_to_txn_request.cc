@@ -13,10 +13,10 @@ bool AddOffsetsToTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 3;
-  this->transactional_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->transactional_id = reader.read_string(flexible);
   this->producer_id = reader.read_int64();
   this->producer_epoch = reader.read_int16();
-  this->group_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->group_id = reader.read_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -25,18 +25,10 @@ bool AddOffsetsToTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
 
 void AddOffsetsToTxnRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  if (flexible) {
-    writer.write_compact_string(this->transactional_id);
-  } else {
-    writer.write_string(this->transactional_id);
-  }
+  writer.write_string(this->transactional_id, flexible);
   writer.write_int64(this->producer_id);
   writer.write_int16(this->producer_epoch);
-  if (flexible) {
-    writer.write_compact_string(this->group_id);
-  } else {
-    writer.write_string(this->group_id);
-  }
+  writer.write_string(this->group_id, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

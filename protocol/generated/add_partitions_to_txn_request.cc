@@ -10,7 +10,7 @@ namespace weir::protocol {
 
 bool AddPartitionsToTxnRequest::AddPartitionsToTxnTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 3;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   read_array(reader, this->partitions, flexible, [&](std::int32_t& item) { item = reader.read_int32(); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -20,11 +20,7 @@ bool AddPartitionsToTxnRequest::AddPartitionsToTxnTopic::decode(Reader& reader, 
 
 void AddPartitionsToTxnRequest::AddPartitionsToTxnTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
   for (const auto& item : this->partitions) {
     writer.write_int32(item);
@@ -66,7 +62,7 @@ bool AddPartitionsToTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int
     read_array(reader, this->transactions, flexible, [&](AddPartitionsToTxnTransaction& item) { item.decode(reader, version); });
   }
   if (version <= 3) {
-    this->v3_and_below_transactional_id = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->v3_and_below_transactional_id = reader.read_string(flexible);
   }
   if (version <= 3) {
     this->v3_and_below_producer_id = reader.read_int64();
@@ -92,11 +88,7 @@ void AddPartitionsToTxnRequest::encode(Writer& writer, [[maybe_unused]] std::int
     }
   }
   if (version <= 3) {
-    if (flexible) {
-      writer.write_compact_string(this->v3_and_below_transactional_id);
-    } else {
-      writer.write_string(this->v3_and_below_transactional_id);
-    }
+    writer.write_string(this->v3_and_below_transactional_id, flexible);
   }
   if (version <= 3) {
     writer.write_int64(this->v3_and_below_producer_id);

@@ -12,8 +12,8 @@ namespace weir::protocol {
 
 bool AlterClientQuotasRequest::EntityData::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 1;
-  this->entity_type = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->entity_name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->entity_type = reader.read_string(flexible);
+  this->entity_name = reader.read_nullable_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -22,16 +22,8 @@ bool AlterClientQuotasRequest::EntityData::decode(Reader& reader, [[maybe_unused
 
 void AlterClientQuotasRequest::EntityData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  if (flexible) {
-    writer.write_compact_string(this->entity_type);
-  } else {
-    writer.write_string(this->entity_type);
-  }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->entity_name ? std::optional<std::string_view>(*this->entity_name) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->entity_name ? std::optional<std::string_view>(*this->entity_name) : std::nullopt);
-  }
+  writer.write_string(this->entity_type, flexible);
+  writer.write_nullable_string(this->entity_name ? std::optional<std::string_view>(*this->entity_name) : std::nullopt, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -39,7 +31,7 @@ void AlterClientQuotasRequest::EntityData::encode(Writer& writer, [[maybe_unused
 
 bool AlterClientQuotasRequest::OpData::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 1;
-  this->key = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->key = reader.read_string(flexible);
   this->value = reader.read_float64();
   this->remove = reader.read_bool();
   if (flexible) {
@@ -50,11 +42,7 @@ bool AlterClientQuotasRequest::OpData::decode(Reader& reader, [[maybe_unused]] s
 
 void AlterClientQuotasRequest::OpData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  if (flexible) {
-    writer.write_compact_string(this->key);
-  } else {
-    writer.write_string(this->key);
-  }
+  writer.write_string(this->key, flexible);
   writer.write_float64(this->value);
   writer.write_bool(this->remove);
   if (flexible) {

@@ -12,8 +12,8 @@ namespace weir::protocol {
 
 bool AlterClientQuotasResponse::EntityData::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 1;
-  this->entity_type = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->entity_name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->entity_type = reader.read_string(flexible);
+  this->entity_name = reader.read_nullable_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -22,16 +22,8 @@ bool AlterClientQuotasResponse::EntityData::decode(Reader& reader, [[maybe_unuse
 
 void AlterClientQuotasResponse::EntityData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  if (flexible) {
-    writer.write_compact_string(this->entity_type);
-  } else {
-    writer.write_string(this->entity_type);
-  }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->entity_name ? std::optional<std::string_view>(*this->entity_name) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->entity_name ? std::optional<std::string_view>(*this->entity_name) : std::nullopt);
-  }
+  writer.write_string(this->entity_type, flexible);
+  writer.write_nullable_string(this->entity_name ? std::optional<std::string_view>(*this->entity_name) : std::nullopt, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -40,7 +32,7 @@ void AlterClientQuotasResponse::EntityData::encode(Writer& writer, [[maybe_unuse
 bool AlterClientQuotasResponse::EntryData::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 1;
   this->error_code = reader.read_int16();
-  this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->error_message = reader.read_nullable_string(flexible);
   read_array(reader, this->entity, flexible, [&](EntityData& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -51,11 +43,7 @@ bool AlterClientQuotasResponse::EntryData::decode(Reader& reader, [[maybe_unused
 void AlterClientQuotasResponse::EntryData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  }
+  writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->entity.size()), flexible);
   for (const auto& item : this->entity) {
     item.encode(writer, version);

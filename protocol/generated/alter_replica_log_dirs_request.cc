@@ -10,7 +10,7 @@ namespace weir::protocol {
 
 bool AlterReplicaLogDirsRequest::AlterReplicaLogDirTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   read_array(reader, this->partitions, flexible, [&](std::int32_t& item) { item = reader.read_int32(); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -20,11 +20,7 @@ bool AlterReplicaLogDirsRequest::AlterReplicaLogDirTopic::decode(Reader& reader,
 
 void AlterReplicaLogDirsRequest::AlterReplicaLogDirTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
   for (const auto& item : this->partitions) {
     writer.write_int32(item);
@@ -36,7 +32,7 @@ void AlterReplicaLogDirsRequest::AlterReplicaLogDirTopic::encode(Writer& writer,
 
 bool AlterReplicaLogDirsRequest::AlterReplicaLogDir::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->path = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->path = reader.read_string(flexible);
   read_array(reader, this->topics, flexible, [&](AlterReplicaLogDirTopic& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -46,11 +42,7 @@ bool AlterReplicaLogDirsRequest::AlterReplicaLogDir::decode(Reader& reader, [[ma
 
 void AlterReplicaLogDirsRequest::AlterReplicaLogDir::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_string(this->path);
-  } else {
-    writer.write_string(this->path);
-  }
+  writer.write_string(this->path, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
   for (const auto& item : this->topics) {
     item.encode(writer, version);

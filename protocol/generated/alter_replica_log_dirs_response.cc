@@ -29,7 +29,7 @@ void AlterReplicaLogDirsResponse::AlterReplicaLogDirPartitionResult::encode(Writ
 
 bool AlterReplicaLogDirsResponse::AlterReplicaLogDirTopicResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->topic_name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->topic_name = reader.read_string(flexible);
   read_array(reader, this->partitions, flexible, [&](AlterReplicaLogDirPartitionResult& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -39,11 +39,7 @@ bool AlterReplicaLogDirsResponse::AlterReplicaLogDirTopicResult::decode(Reader& 
 
 void AlterReplicaLogDirsResponse::AlterReplicaLogDirTopicResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_string(this->topic_name);
-  } else {
-    writer.write_string(this->topic_name);
-  }
+  writer.write_string(this->topic_name, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
   for (const auto& item : this->partitions) {
     item.encode(writer, version);

@@ -14,10 +14,10 @@ bool ApiVersionsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ve
   }
   [[maybe_unused]] const bool flexible = version >= 3;
   if (version >= 3) {
-    this->client_software_name = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->client_software_name = reader.read_string(flexible);
   }
   if (version >= 3) {
-    this->client_software_version = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->client_software_version = reader.read_string(flexible);
   }
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -28,18 +28,10 @@ bool ApiVersionsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ve
 void ApiVersionsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_string(this->client_software_name);
-    } else {
-      writer.write_string(this->client_software_name);
-    }
+    writer.write_string(this->client_software_name, flexible);
   }
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_string(this->client_software_version);
-    } else {
-      writer.write_string(this->client_software_version);
-    }
+    writer.write_string(this->client_software_version, flexible);
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

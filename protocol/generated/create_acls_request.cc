@@ -11,12 +11,12 @@ namespace weir::protocol {
 bool CreateAclsRequest::AclCreation::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
   this->resource_type = reader.read_int8();
-  this->resource_name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->resource_name = reader.read_string(flexible);
   if (version >= 1) {
     this->resource_pattern_type = reader.read_int8();
   }
-  this->principal = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->host = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->principal = reader.read_string(flexible);
+  this->host = reader.read_string(flexible);
   this->operation = reader.read_int8();
   this->permission_type = reader.read_int8();
   if (flexible) {
@@ -28,24 +28,12 @@ bool CreateAclsRequest::AclCreation::decode(Reader& reader, [[maybe_unused]] std
 void CreateAclsRequest::AclCreation::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int8(this->resource_type);
-  if (flexible) {
-    writer.write_compact_string(this->resource_name);
-  } else {
-    writer.write_string(this->resource_name);
-  }
+  writer.write_string(this->resource_name, flexible);
   if (version >= 1) {
     writer.write_int8(this->resource_pattern_type);
   }
-  if (flexible) {
-    writer.write_compact_string(this->principal);
-  } else {
-    writer.write_string(this->principal);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->host);
-  } else {
-    writer.write_string(this->host);
-  }
+  writer.write_string(this->principal, flexible);
+  writer.write_string(this->host, flexible);
   writer.write_int8(this->operation);
   writer.write_int8(this->permission_type);
   if (flexible) {

@@ -13,7 +13,7 @@ namespace weir::protocol {
 bool CreateAclsResponse::AclCreationResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
   this->error_code = reader.read_int16();
-  this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->error_message = reader.read_nullable_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -23,11 +23,7 @@ bool CreateAclsResponse::AclCreationResult::decode(Reader& reader, [[maybe_unuse
 void CreateAclsResponse::AclCreationResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  }
+  writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -12,8 +12,8 @@ namespace weir::protocol {
 
 bool CreateDelegationTokenRequest::CreatableRenewers::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->principal_type = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->principal_name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->principal_type = reader.read_string(flexible);
+  this->principal_name = reader.read_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -22,16 +22,8 @@ bool CreateDelegationTokenRequest::CreatableRenewers::decode(Reader& reader, [[m
 
 void CreateDelegationTokenRequest::CreatableRenewers::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_string(this->principal_type);
-  } else {
-    writer.write_string(this->principal_type);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->principal_name);
-  } else {
-    writer.write_string(this->principal_name);
-  }
+  writer.write_string(this->principal_type, flexible);
+  writer.write_string(this->principal_name, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -44,10 +36,10 @@ bool CreateDelegationTokenRequest::decode(Reader& reader, [[maybe_unused]] std::
   }
   [[maybe_unused]] const bool flexible = version >= 2;
   if (version >= 3) {
-    this->owner_principal_type = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->owner_principal_type = reader.read_nullable_string(flexible);
   }
   if (version >= 3) {
-    this->owner_principal_name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->owner_principal_name = reader.read_nullable_string(flexible);
   }
   read_array(reader, this->renewers, flexible, [&](CreatableRenewers& item) { item.decode(reader, version); });
   this->max_lifetime_ms = reader.read_int64();
@@ -60,18 +52,10 @@ bool CreateDelegationTokenRequest::decode(Reader& reader, [[maybe_unused]] std::
 void CreateDelegationTokenRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->owner_principal_type ? std::optional<std::string_view>(*this->owner_principal_type) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->owner_principal_type ? std::optional<std::string_view>(*this->owner_principal_type) : std::nullopt);
-    }
+    writer.write_nullable_string(this->owner_principal_type ? std::optional<std::string_view>(*this->owner_principal_type) : std::nullopt, flexible);
   }
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->owner_principal_name ? std::optional<std::string_view>(*this->owner_principal_name) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->owner_principal_name ? std::optional<std::string_view>(*this->owner_principal_name) : std::nullopt);
-    }
+    writer.write_nullable_string(this->owner_principal_name ? std::optional<std::string_view>(*this->owner_principal_name) : std::nullopt, flexible);
   }
   writer.write_array_length(static_cast<std::int32_t>(this->renewers.size()), flexible);
   for (const auto& item : this->renewers) {

@@ -30,7 +30,7 @@ void CreatePartitionsRequest::CreatePartitionsAssignment::encode(Writer& writer,
 
 bool CreatePartitionsRequest::CreatePartitionsTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   this->count = reader.read_int32();
   {
     const std::int32_t count = reader.read_array_length(flexible);
@@ -51,11 +51,7 @@ bool CreatePartitionsRequest::CreatePartitionsTopic::decode(Reader& reader, [[ma
 
 void CreatePartitionsRequest::CreatePartitionsTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   writer.write_int32(this->count);
   if (!this->assignments.has_value()) {
     writer.write_array_length(-1, flexible);

@@ -12,9 +12,9 @@ namespace weir::protocol {
 
 bool CreatePartitionsResponse::CreatePartitionsTopicResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   this->error_code = reader.read_int16();
-  this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->error_message = reader.read_nullable_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -23,17 +23,9 @@ bool CreatePartitionsResponse::CreatePartitionsTopicResult::decode(Reader& reade
 
 void CreatePartitionsResponse::CreatePartitionsTopicResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  }
+  writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

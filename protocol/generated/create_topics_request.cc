@@ -34,8 +34,8 @@ void CreateTopicsRequest::CreatableReplicaAssignment::encode(Writer& writer, [[m
 
 bool CreateTopicsRequest::CreatableTopicConfig::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 5;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->value = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->name = reader.read_string(flexible);
+  this->value = reader.read_nullable_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -44,16 +44,8 @@ bool CreateTopicsRequest::CreatableTopicConfig::decode(Reader& reader, [[maybe_u
 
 void CreateTopicsRequest::CreatableTopicConfig::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 5;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt);
-  }
+  writer.write_string(this->name, flexible);
+  writer.write_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -61,7 +53,7 @@ void CreateTopicsRequest::CreatableTopicConfig::encode(Writer& writer, [[maybe_u
 
 bool CreateTopicsRequest::CreatableTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 5;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   this->num_partitions = reader.read_int32();
   this->replication_factor = reader.read_int16();
   read_array(reader, this->assignments, flexible, [&](CreatableReplicaAssignment& item) { item.decode(reader, version); });
@@ -74,11 +66,7 @@ bool CreateTopicsRequest::CreatableTopic::decode(Reader& reader, [[maybe_unused]
 
 void CreateTopicsRequest::CreatableTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 5;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   writer.write_int32(this->num_partitions);
   writer.write_int16(this->replication_factor);
   writer.write_array_length(static_cast<std::int32_t>(this->assignments.size()), flexible);

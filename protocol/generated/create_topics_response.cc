@@ -31,13 +31,13 @@ void CreateTopicsResponse::CreatableTopicConfigs::encode(Writer& writer, [[maybe
 
 bool CreateTopicsResponse::CreatableTopicResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 5;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   if (version >= 7) {
     this->topic_id = reader.read_uuid();
   }
   this->error_code = reader.read_int16();
   if (version >= 1) {
-    this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->error_message = reader.read_nullable_string(flexible);
   }
   if (version >= 5) {
     this->num_partitions = reader.read_int32();
@@ -74,21 +74,13 @@ bool CreateTopicsResponse::CreatableTopicResult::decode(Reader& reader, [[maybe_
 
 void CreateTopicsResponse::CreatableTopicResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 5;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   if (version >= 7) {
     writer.write_uuid(this->topic_id);
   }
   writer.write_int16(this->error_code);
   if (version >= 1) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-    }
+    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   }
   if (version >= 5) {
     writer.write_int32(this->num_partitions);

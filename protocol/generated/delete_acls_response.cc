@@ -13,14 +13,14 @@ namespace weir::protocol {
 bool DeleteAclsResponse::DeleteAclsMatchingAcl::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
   this->error_code = reader.read_int16();
-  this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->error_message = reader.read_nullable_string(flexible);
   this->resource_type = reader.read_int8();
-  this->resource_name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->resource_name = reader.read_string(flexible);
   if (version >= 1) {
     this->pattern_type = reader.read_int8();
   }
-  this->principal = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->host = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->principal = reader.read_string(flexible);
+  this->host = reader.read_string(flexible);
   this->operation = reader.read_int8();
   this->permission_type = reader.read_int8();
   if (flexible) {
@@ -32,30 +32,14 @@ bool DeleteAclsResponse::DeleteAclsMatchingAcl::decode(Reader& reader, [[maybe_u
 void DeleteAclsResponse::DeleteAclsMatchingAcl::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  }
+  writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   writer.write_int8(this->resource_type);
-  if (flexible) {
-    writer.write_compact_string(this->resource_name);
-  } else {
-    writer.write_string(this->resource_name);
-  }
+  writer.write_string(this->resource_name, flexible);
   if (version >= 1) {
     writer.write_int8(this->pattern_type);
   }
-  if (flexible) {
-    writer.write_compact_string(this->principal);
-  } else {
-    writer.write_string(this->principal);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->host);
-  } else {
-    writer.write_string(this->host);
-  }
+  writer.write_string(this->principal, flexible);
+  writer.write_string(this->host, flexible);
   writer.write_int8(this->operation);
   writer.write_int8(this->permission_type);
   if (flexible) {
@@ -66,7 +50,7 @@ void DeleteAclsResponse::DeleteAclsMatchingAcl::encode(Writer& writer, [[maybe_u
 bool DeleteAclsResponse::DeleteAclsFilterResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
   this->error_code = reader.read_int16();
-  this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->error_message = reader.read_nullable_string(flexible);
   read_array(reader, this->matching_acls, flexible, [&](DeleteAclsMatchingAcl& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -77,11 +61,7 @@ bool DeleteAclsResponse::DeleteAclsFilterResult::decode(Reader& reader, [[maybe_
 void DeleteAclsResponse::DeleteAclsFilterResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  }
+  writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->matching_acls.size()), flexible);
   for (const auto& item : this->matching_acls) {
     item.encode(writer, version);

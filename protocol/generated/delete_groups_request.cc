@@ -14,7 +14,7 @@ bool DeleteGroupsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 2;
-  read_array(reader, this->groups_names, flexible, [&](std::string& item) { item = (flexible ? reader.read_compact_string() : reader.read_string()); });
+  read_array(reader, this->groups_names, flexible, [&](std::string& item) { item = reader.read_string(flexible); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -25,11 +25,7 @@ void DeleteGroupsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t v
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_array_length(static_cast<std::int32_t>(this->groups_names.size()), flexible);
   for (const auto& item : this->groups_names) {
-    if (flexible) {
-      writer.write_compact_string(item);
-    } else {
-      writer.write_string(item);
-    }
+    writer.write_string(item, flexible);
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

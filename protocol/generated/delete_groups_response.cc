@@ -10,7 +10,7 @@ namespace weir::protocol {
 
 bool DeleteGroupsResponse::DeletableGroupResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->group_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->group_id = reader.read_string(flexible);
   this->error_code = reader.read_int16();
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -20,11 +20,7 @@ bool DeleteGroupsResponse::DeletableGroupResult::decode(Reader& reader, [[maybe_
 
 void DeleteGroupsResponse::DeletableGroupResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_string(this->group_id);
-  } else {
-    writer.write_string(this->group_id);
-  }
+  writer.write_string(this->group_id, flexible);
   writer.write_int16(this->error_code);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

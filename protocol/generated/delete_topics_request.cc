@@ -33,7 +33,7 @@ bool DeleteTopicsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
     read_array(reader, this->topics, flexible, [&](DeleteTopicState& item) { item.decode(reader, version); });
   }
   if (version <= 5) {
-    read_array(reader, this->topic_names, flexible, [&](std::string& item) { item = (flexible ? reader.read_compact_string() : reader.read_string()); });
+    read_array(reader, this->topic_names, flexible, [&](std::string& item) { item = reader.read_string(flexible); });
   }
   this->timeout_ms = reader.read_int32();
   if (flexible) {
@@ -53,11 +53,7 @@ void DeleteTopicsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t v
   if (version <= 5) {
     writer.write_array_length(static_cast<std::int32_t>(this->topic_names.size()), flexible);
     for (const auto& item : this->topic_names) {
-      if (flexible) {
-        writer.write_compact_string(item);
-      } else {
-        writer.write_string(item);
-      }
+      writer.write_string(item, flexible);
     }
   }
   writer.write_int32(this->timeout_ms);

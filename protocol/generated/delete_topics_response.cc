@@ -13,16 +13,16 @@ namespace weir::protocol {
 bool DeleteTopicsResponse::DeletableTopicResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 4;
   if (version >= 6) {
-    this->name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->name = reader.read_nullable_string(flexible);
   } else {
-    this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->name = reader.read_string(flexible);
   }
   if (version >= 6) {
     this->topic_id = reader.read_uuid();
   }
   this->error_code = reader.read_int16();
   if (version >= 5) {
-    this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->error_message = reader.read_nullable_string(flexible);
   }
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -33,28 +33,16 @@ bool DeleteTopicsResponse::DeletableTopicResult::decode(Reader& reader, [[maybe_
 void DeleteTopicsResponse::DeletableTopicResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
   if (version >= 6) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt);
-    }
+    writer.write_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt, flexible);
   } else {  // null is not expressible: write the empty value
-    if (flexible) {
-      writer.write_compact_string(this->name.has_value() ? std::string_view(*this->name) : std::string_view());
-    } else {
-      writer.write_string(this->name.has_value() ? std::string_view(*this->name) : std::string_view());
-    }
+    writer.write_string(this->name.has_value() ? std::string_view(*this->name) : std::string_view(), flexible);
   }
   if (version >= 6) {
     writer.write_uuid(this->topic_id);
   }
   writer.write_int16(this->error_code);
   if (version >= 5) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-    }
+    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

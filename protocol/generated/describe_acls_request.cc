@@ -16,12 +16,12 @@ bool DescribeAclsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
   }
   [[maybe_unused]] const bool flexible = version >= 2;
   this->resource_type_filter = reader.read_int8();
-  this->resource_name_filter = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->resource_name_filter = reader.read_nullable_string(flexible);
   if (version >= 1) {
     this->pattern_type_filter = reader.read_int8();
   }
-  this->principal_filter = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
-  this->host_filter = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->principal_filter = reader.read_nullable_string(flexible);
+  this->host_filter = reader.read_nullable_string(flexible);
   this->operation = reader.read_int8();
   this->permission_type = reader.read_int8();
   if (flexible) {
@@ -33,24 +33,12 @@ bool DescribeAclsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
 void DescribeAclsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int8(this->resource_type_filter);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->resource_name_filter ? std::optional<std::string_view>(*this->resource_name_filter) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->resource_name_filter ? std::optional<std::string_view>(*this->resource_name_filter) : std::nullopt);
-  }
+  writer.write_nullable_string(this->resource_name_filter ? std::optional<std::string_view>(*this->resource_name_filter) : std::nullopt, flexible);
   if (version >= 1) {
     writer.write_int8(this->pattern_type_filter);
   }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->principal_filter ? std::optional<std::string_view>(*this->principal_filter) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->principal_filter ? std::optional<std::string_view>(*this->principal_filter) : std::nullopt);
-  }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->host_filter ? std::optional<std::string_view>(*this->host_filter) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->host_filter ? std::optional<std::string_view>(*this->host_filter) : std::nullopt);
-  }
+  writer.write_nullable_string(this->principal_filter ? std::optional<std::string_view>(*this->principal_filter) : std::nullopt, flexible);
+  writer.write_nullable_string(this->host_filter ? std::optional<std::string_view>(*this->host_filter) : std::nullopt, flexible);
   writer.write_int8(this->operation);
   writer.write_int8(this->permission_type);
   if (flexible) {

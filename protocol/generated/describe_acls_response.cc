@@ -12,8 +12,8 @@ namespace weir::protocol {
 
 bool DescribeAclsResponse::AclDescription::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->principal = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->host = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->principal = reader.read_string(flexible);
+  this->host = reader.read_string(flexible);
   this->operation = reader.read_int8();
   this->permission_type = reader.read_int8();
   if (flexible) {
@@ -24,16 +24,8 @@ bool DescribeAclsResponse::AclDescription::decode(Reader& reader, [[maybe_unused
 
 void DescribeAclsResponse::AclDescription::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_string(this->principal);
-  } else {
-    writer.write_string(this->principal);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->host);
-  } else {
-    writer.write_string(this->host);
-  }
+  writer.write_string(this->principal, flexible);
+  writer.write_string(this->host, flexible);
   writer.write_int8(this->operation);
   writer.write_int8(this->permission_type);
   if (flexible) {
@@ -44,7 +36,7 @@ void DescribeAclsResponse::AclDescription::encode(Writer& writer, [[maybe_unused
 bool DescribeAclsResponse::DescribeAclsResource::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
   this->resource_type = reader.read_int8();
-  this->resource_name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->resource_name = reader.read_string(flexible);
   if (version >= 1) {
     this->pattern_type = reader.read_int8();
   }
@@ -58,11 +50,7 @@ bool DescribeAclsResponse::DescribeAclsResource::decode(Reader& reader, [[maybe_
 void DescribeAclsResponse::DescribeAclsResource::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int8(this->resource_type);
-  if (flexible) {
-    writer.write_compact_string(this->resource_name);
-  } else {
-    writer.write_string(this->resource_name);
-  }
+  writer.write_string(this->resource_name, flexible);
   if (version >= 1) {
     writer.write_int8(this->pattern_type);
   }
@@ -83,7 +71,7 @@ bool DescribeAclsResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t 
   [[maybe_unused]] const bool flexible = version >= 2;
   this->throttle_time_ms = reader.read_int32();
   this->error_code = reader.read_int16();
-  this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->error_message = reader.read_nullable_string(flexible);
   read_array(reader, this->resources, flexible, [&](DescribeAclsResource& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -95,11 +83,7 @@ void DescribeAclsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t 
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int32(this->throttle_time_ms);
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  }
+  writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->resources.size()), flexible);
   for (const auto& item : this->resources) {
     item.encode(writer, version);

@@ -12,9 +12,9 @@ namespace weir::protocol {
 
 bool DescribeClientQuotasRequest::ComponentData::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 1;
-  this->entity_type = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->entity_type = reader.read_string(flexible);
   this->match_type = reader.read_int8();
-  this->match = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->match = reader.read_nullable_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -23,17 +23,9 @@ bool DescribeClientQuotasRequest::ComponentData::decode(Reader& reader, [[maybe_
 
 void DescribeClientQuotasRequest::ComponentData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  if (flexible) {
-    writer.write_compact_string(this->entity_type);
-  } else {
-    writer.write_string(this->entity_type);
-  }
+  writer.write_string(this->entity_type, flexible);
   writer.write_int8(this->match_type);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->match ? std::optional<std::string_view>(*this->match) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->match ? std::optional<std::string_view>(*this->match) : std::nullopt);
-  }
+  writer.write_nullable_string(this->match ? std::optional<std::string_view>(*this->match) : std::nullopt, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -12,8 +12,8 @@ namespace weir::protocol {
 
 bool DescribeClientQuotasResponse::EntityData::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 1;
-  this->entity_type = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->entity_name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->entity_type = reader.read_string(flexible);
+  this->entity_name = reader.read_nullable_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -22,16 +22,8 @@ bool DescribeClientQuotasResponse::EntityData::decode(Reader& reader, [[maybe_un
 
 void DescribeClientQuotasResponse::EntityData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  if (flexible) {
-    writer.write_compact_string(this->entity_type);
-  } else {
-    writer.write_string(this->entity_type);
-  }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->entity_name ? std::optional<std::string_view>(*this->entity_name) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->entity_name ? std::optional<std::string_view>(*this->entity_name) : std::nullopt);
-  }
+  writer.write_string(this->entity_type, flexible);
+  writer.write_nullable_string(this->entity_name ? std::optional<std::string_view>(*this->entity_name) : std::nullopt, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -39,7 +31,7 @@ void DescribeClientQuotasResponse::EntityData::encode(Writer& writer, [[maybe_un
 
 bool DescribeClientQuotasResponse::ValueData::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 1;
-  this->key = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->key = reader.read_string(flexible);
   this->value = reader.read_float64();
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -49,11 +41,7 @@ bool DescribeClientQuotasResponse::ValueData::decode(Reader& reader, [[maybe_unu
 
 void DescribeClientQuotasResponse::ValueData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  if (flexible) {
-    writer.write_compact_string(this->key);
-  } else {
-    writer.write_string(this->key);
-  }
+  writer.write_string(this->key, flexible);
   writer.write_float64(this->value);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
@@ -93,7 +81,7 @@ bool DescribeClientQuotasResponse::decode(Reader& reader, [[maybe_unused]] std::
   [[maybe_unused]] const bool flexible = version >= 1;
   this->throttle_time_ms = reader.read_int32();
   this->error_code = reader.read_int16();
-  this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->error_message = reader.read_nullable_string(flexible);
   {
     const std::int32_t count = reader.read_array_length(flexible);
     if (count < 0) {
@@ -115,11 +103,7 @@ void DescribeClientQuotasResponse::encode(Writer& writer, [[maybe_unused]] std::
   [[maybe_unused]] const bool flexible = version >= 1;
   writer.write_int32(this->throttle_time_ms);
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  }
+  writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   if (!this->entries.has_value()) {
     writer.write_array_length(-1, flexible);
   } else {

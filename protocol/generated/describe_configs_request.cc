@@ -11,7 +11,7 @@ namespace weir::protocol {
 bool DescribeConfigsRequest::DescribeConfigsResource::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 4;
   this->resource_type = reader.read_int8();
-  this->resource_name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->resource_name = reader.read_string(flexible);
   {
     const std::int32_t count = reader.read_array_length(flexible);
     if (count < 0) {
@@ -19,7 +19,7 @@ bool DescribeConfigsRequest::DescribeConfigsResource::decode(Reader& reader, [[m
     } else {
       auto& items = this->configuration_keys.emplace();
       for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back((flexible ? reader.read_compact_string() : reader.read_string()));
+        items.push_back(reader.read_string(flexible));
       }
     }
   }
@@ -32,21 +32,13 @@ bool DescribeConfigsRequest::DescribeConfigsResource::decode(Reader& reader, [[m
 void DescribeConfigsRequest::DescribeConfigsResource::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
   writer.write_int8(this->resource_type);
-  if (flexible) {
-    writer.write_compact_string(this->resource_name);
-  } else {
-    writer.write_string(this->resource_name);
-  }
+  writer.write_string(this->resource_name, flexible);
   if (!this->configuration_keys.has_value()) {
     writer.write_array_length(-1, flexible);
   } else {
     writer.write_array_length(static_cast<std::int32_t>((*this->configuration_keys).size()), flexible);
     for (const auto& item : *this->configuration_keys) {
-      if (flexible) {
-        writer.write_compact_string(item);
-      } else {
-        writer.write_string(item);
-      }
+      writer.write_string(item, flexible);
     }
   }
   if (flexible) {

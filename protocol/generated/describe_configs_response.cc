@@ -12,8 +12,8 @@ namespace weir::protocol {
 
 bool DescribeConfigsResponse::DescribeConfigsSynonym::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 4;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->value = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->name = reader.read_string(flexible);
+  this->value = reader.read_nullable_string(flexible);
   this->source = reader.read_int8();
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -23,16 +23,8 @@ bool DescribeConfigsResponse::DescribeConfigsSynonym::decode(Reader& reader, [[m
 
 void DescribeConfigsResponse::DescribeConfigsSynonym::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt);
-  }
+  writer.write_string(this->name, flexible);
+  writer.write_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt, flexible);
   writer.write_int8(this->source);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
@@ -41,8 +33,8 @@ void DescribeConfigsResponse::DescribeConfigsSynonym::encode(Writer& writer, [[m
 
 bool DescribeConfigsResponse::DescribeConfigsResourceResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 4;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->value = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->name = reader.read_string(flexible);
+  this->value = reader.read_nullable_string(flexible);
   this->read_only = reader.read_bool();
   if (version <= 0) {
     this->is_default = reader.read_bool();
@@ -58,7 +50,7 @@ bool DescribeConfigsResponse::DescribeConfigsResourceResult::decode(Reader& read
     this->config_type = reader.read_int8();
   }
   if (version >= 3) {
-    this->documentation = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->documentation = reader.read_nullable_string(flexible);
   }
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -68,16 +60,8 @@ bool DescribeConfigsResponse::DescribeConfigsResourceResult::decode(Reader& read
 
 void DescribeConfigsResponse::DescribeConfigsResourceResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt);
-  }
+  writer.write_string(this->name, flexible);
+  writer.write_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt, flexible);
   writer.write_bool(this->read_only);
   if (version <= 0) {
     writer.write_bool(this->is_default);
@@ -96,11 +80,7 @@ void DescribeConfigsResponse::DescribeConfigsResourceResult::encode(Writer& writ
     writer.write_int8(this->config_type);
   }
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->documentation ? std::optional<std::string_view>(*this->documentation) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->documentation ? std::optional<std::string_view>(*this->documentation) : std::nullopt);
-    }
+    writer.write_nullable_string(this->documentation ? std::optional<std::string_view>(*this->documentation) : std::nullopt, flexible);
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
@@ -110,9 +90,9 @@ void DescribeConfigsResponse::DescribeConfigsResourceResult::encode(Writer& writ
 bool DescribeConfigsResponse::DescribeConfigsResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 4;
   this->error_code = reader.read_int16();
-  this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->error_message = reader.read_nullable_string(flexible);
   this->resource_type = reader.read_int8();
-  this->resource_name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->resource_name = reader.read_string(flexible);
   read_array(reader, this->configs, flexible, [&](DescribeConfigsResourceResult& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -123,17 +103,9 @@ bool DescribeConfigsResponse::DescribeConfigsResult::decode(Reader& reader, [[ma
 void DescribeConfigsResponse::DescribeConfigsResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  }
+  writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   writer.write_int8(this->resource_type);
-  if (flexible) {
-    writer.write_compact_string(this->resource_name);
-  } else {
-    writer.write_string(this->resource_name);
-  }
+  writer.write_string(this->resource_name, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->configs.size()), flexible);
   for (const auto& item : this->configs) {
     item.encode(writer, version);

@@ -9,8 +9,8 @@ namespace weir::protocol {
 
 bool DescribeDelegationTokenRequest::DescribeDelegationTokenOwner::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->principal_type = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->principal_name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->principal_type = reader.read_string(flexible);
+  this->principal_name = reader.read_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -19,16 +19,8 @@ bool DescribeDelegationTokenRequest::DescribeDelegationTokenOwner::decode(Reader
 
 void DescribeDelegationTokenRequest::DescribeDelegationTokenOwner::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_string(this->principal_type);
-  } else {
-    writer.write_string(this->principal_type);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->principal_name);
-  } else {
-    writer.write_string(this->principal_name);
-  }
+  writer.write_string(this->principal_type, flexible);
+  writer.write_string(this->principal_name, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

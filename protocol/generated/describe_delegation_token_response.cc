@@ -10,8 +10,8 @@ namespace weir::protocol {
 
 bool DescribeDelegationTokenResponse::DescribedDelegationTokenRenewer::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->principal_type = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->principal_name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->principal_type = reader.read_string(flexible);
+  this->principal_name = reader.read_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -20,16 +20,8 @@ bool DescribeDelegationTokenResponse::DescribedDelegationTokenRenewer::decode(Re
 
 void DescribeDelegationTokenResponse::DescribedDelegationTokenRenewer::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_string(this->principal_type);
-  } else {
-    writer.write_string(this->principal_type);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->principal_name);
-  } else {
-    writer.write_string(this->principal_name);
-  }
+  writer.write_string(this->principal_type, flexible);
+  writer.write_string(this->principal_name, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -37,19 +29,19 @@ void DescribeDelegationTokenResponse::DescribedDelegationTokenRenewer::encode(Wr
 
 bool DescribeDelegationTokenResponse::DescribedDelegationToken::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->principal_type = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->principal_name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->principal_type = reader.read_string(flexible);
+  this->principal_name = reader.read_string(flexible);
   if (version >= 3) {
-    this->token_requester_principal_type = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->token_requester_principal_type = reader.read_string(flexible);
   }
   if (version >= 3) {
-    this->token_requester_principal_name = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->token_requester_principal_name = reader.read_string(flexible);
   }
   this->issue_timestamp = reader.read_int64();
   this->expiry_timestamp = reader.read_int64();
   this->max_timestamp = reader.read_int64();
-  this->token_id = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->hmac = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
+  this->token_id = reader.read_string(flexible);
+  this->hmac = reader.read_bytes(flexible);
   read_array(reader, this->renewers, flexible, [&](DescribedDelegationTokenRenewer& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -59,43 +51,19 @@ bool DescribeDelegationTokenResponse::DescribedDelegationToken::decode(Reader& r
 
 void DescribeDelegationTokenResponse::DescribedDelegationToken::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_string(this->principal_type);
-  } else {
-    writer.write_string(this->principal_type);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->principal_name);
-  } else {
-    writer.write_string(this->principal_name);
+  writer.write_string(this->principal_type, flexible);
+  writer.write_string(this->principal_name, flexible);
+  if (version >= 3) {
+    writer.write_string(this->token_requester_principal_type, flexible);
   }
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_string(this->token_requester_principal_type);
-    } else {
-      writer.write_string(this->token_requester_principal_type);
-    }
-  }
-  if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_string(this->token_requester_principal_name);
-    } else {
-      writer.write_string(this->token_requester_principal_name);
-    }
+    writer.write_string(this->token_requester_principal_name, flexible);
   }
   writer.write_int64(this->issue_timestamp);
   writer.write_int64(this->expiry_timestamp);
   writer.write_int64(this->max_timestamp);
-  if (flexible) {
-    writer.write_compact_string(this->token_id);
-  } else {
-    writer.write_string(this->token_id);
-  }
-  if (flexible) {
-    writer.write_compact_bytes(this->hmac);
-  } else {
-    writer.write_bytes(this->hmac);
-  }
+  writer.write_string(this->token_id, flexible);
+  writer.write_bytes(this->hmac, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->renewers.size()), flexible);
   for (const auto& item : this->renewers) {
     item.encode(writer, version);

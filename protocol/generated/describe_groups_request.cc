@@ -14,7 +14,7 @@ bool DescribeGroupsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 5;
-  read_array(reader, this->groups, flexible, [&](std::string& item) { item = (flexible ? reader.read_compact_string() : reader.read_string()); });
+  read_array(reader, this->groups, flexible, [&](std::string& item) { item = reader.read_string(flexible); });
   if (version >= 3) {
     this->include_authorized_operations = reader.read_bool();
   }
@@ -28,11 +28,7 @@ void DescribeGroupsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t
   [[maybe_unused]] const bool flexible = version >= 5;
   writer.write_array_length(static_cast<std::int32_t>(this->groups.size()), flexible);
   for (const auto& item : this->groups) {
-    if (flexible) {
-      writer.write_compact_string(item);
-    } else {
-      writer.write_string(item);
-    }
+    writer.write_string(item, flexible);
   }
   if (version >= 3) {
     writer.write_bool(this->include_authorized_operations);

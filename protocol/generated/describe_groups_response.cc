@@ -12,14 +12,14 @@ namespace weir::protocol {
 
 bool DescribeGroupsResponse::DescribedGroupMember::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 5;
-  this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->member_id = reader.read_string(flexible);
   if (version >= 4) {
-    this->group_instance_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->group_instance_id = reader.read_nullable_string(flexible);
   }
-  this->client_id = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->client_host = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->member_metadata = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
-  this->member_assignment = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
+  this->client_id = reader.read_string(flexible);
+  this->client_host = reader.read_string(flexible);
+  this->member_metadata = reader.read_bytes(flexible);
+  this->member_assignment = reader.read_bytes(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -28,38 +28,14 @@ bool DescribeGroupsResponse::DescribedGroupMember::decode(Reader& reader, [[mayb
 
 void DescribeGroupsResponse::DescribedGroupMember::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 5;
-  if (flexible) {
-    writer.write_compact_string(this->member_id);
-  } else {
-    writer.write_string(this->member_id);
-  }
+  writer.write_string(this->member_id, flexible);
   if (version >= 4) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    }
+    writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt, flexible);
   }
-  if (flexible) {
-    writer.write_compact_string(this->client_id);
-  } else {
-    writer.write_string(this->client_id);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->client_host);
-  } else {
-    writer.write_string(this->client_host);
-  }
-  if (flexible) {
-    writer.write_compact_bytes(this->member_metadata);
-  } else {
-    writer.write_bytes(this->member_metadata);
-  }
-  if (flexible) {
-    writer.write_compact_bytes(this->member_assignment);
-  } else {
-    writer.write_bytes(this->member_assignment);
-  }
+  writer.write_string(this->client_id, flexible);
+  writer.write_string(this->client_host, flexible);
+  writer.write_bytes(this->member_metadata, flexible);
+  writer.write_bytes(this->member_assignment, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -68,10 +44,10 @@ void DescribeGroupsResponse::DescribedGroupMember::encode(Writer& writer, [[mayb
 bool DescribeGroupsResponse::DescribedGroup::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 5;
   this->error_code = reader.read_int16();
-  this->group_id = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->group_state = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->protocol_type = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->protocol_data = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->group_id = reader.read_string(flexible);
+  this->group_state = reader.read_string(flexible);
+  this->protocol_type = reader.read_string(flexible);
+  this->protocol_data = reader.read_string(flexible);
   read_array(reader, this->members, flexible, [&](DescribedGroupMember& item) { item.decode(reader, version); });
   if (version >= 3) {
     this->authorized_operations = reader.read_int32();
@@ -85,26 +61,10 @@ bool DescribeGroupsResponse::DescribedGroup::decode(Reader& reader, [[maybe_unus
 void DescribeGroupsResponse::DescribedGroup::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 5;
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_string(this->group_id);
-  } else {
-    writer.write_string(this->group_id);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->group_state);
-  } else {
-    writer.write_string(this->group_state);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->protocol_type);
-  } else {
-    writer.write_string(this->protocol_type);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->protocol_data);
-  } else {
-    writer.write_string(this->protocol_data);
-  }
+  writer.write_string(this->group_id, flexible);
+  writer.write_string(this->group_state, flexible);
+  writer.write_string(this->protocol_type, flexible);
+  writer.write_string(this->protocol_data, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->members.size()), flexible);
   for (const auto& item : this->members) {
     item.encode(writer, version);

@@ -33,7 +33,7 @@ void DescribeLogDirsResponse::DescribeLogDirsPartition::encode(Writer& writer, [
 
 bool DescribeLogDirsResponse::DescribeLogDirsTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   read_array(reader, this->partitions, flexible, [&](DescribeLogDirsPartition& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -43,11 +43,7 @@ bool DescribeLogDirsResponse::DescribeLogDirsTopic::decode(Reader& reader, [[may
 
 void DescribeLogDirsResponse::DescribeLogDirsTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
   for (const auto& item : this->partitions) {
     item.encode(writer, version);
@@ -60,7 +56,7 @@ void DescribeLogDirsResponse::DescribeLogDirsTopic::encode(Writer& writer, [[may
 bool DescribeLogDirsResponse::DescribeLogDirsResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
   this->error_code = reader.read_int16();
-  this->log_dir = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->log_dir = reader.read_string(flexible);
   read_array(reader, this->topics, flexible, [&](DescribeLogDirsTopic& item) { item.decode(reader, version); });
   if (version >= 4) {
     this->total_bytes = reader.read_int64();
@@ -77,11 +73,7 @@ bool DescribeLogDirsResponse::DescribeLogDirsResult::decode(Reader& reader, [[ma
 void DescribeLogDirsResponse::DescribeLogDirsResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_string(this->log_dir);
-  } else {
-    writer.write_string(this->log_dir);
-  }
+  writer.write_string(this->log_dir, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
   for (const auto& item : this->topics) {
     item.encode(writer, version);

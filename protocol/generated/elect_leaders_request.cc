@@ -10,7 +10,7 @@ namespace weir::protocol {
 
 bool ElectLeadersRequest::TopicPartitions::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->topic = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->topic = reader.read_string(flexible);
   read_array(reader, this->partitions, flexible, [&](std::int32_t& item) { item = reader.read_int32(); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -20,11 +20,7 @@ bool ElectLeadersRequest::TopicPartitions::decode(Reader& reader, [[maybe_unused
 
 void ElectLeadersRequest::TopicPartitions::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_string(this->topic);
-  } else {
-    writer.write_string(this->topic);
-  }
+  writer.write_string(this->topic, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
   for (const auto& item : this->partitions) {
     writer.write_int32(item);

@@ -14,7 +14,7 @@ bool ElectLeadersResponse::PartitionResult::decode(Reader& reader, [[maybe_unuse
   [[maybe_unused]] const bool flexible = version >= 2;
   this->partition_id = reader.read_int32();
   this->error_code = reader.read_int16();
-  this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->error_message = reader.read_nullable_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -25,11 +25,7 @@ void ElectLeadersResponse::PartitionResult::encode(Writer& writer, [[maybe_unuse
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int32(this->partition_id);
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  }
+  writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -37,7 +33,7 @@ void ElectLeadersResponse::PartitionResult::encode(Writer& writer, [[maybe_unuse
 
 bool ElectLeadersResponse::ReplicaElectionResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->topic = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->topic = reader.read_string(flexible);
   read_array(reader, this->partition_result, flexible, [&](PartitionResult& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -47,11 +43,7 @@ bool ElectLeadersResponse::ReplicaElectionResult::decode(Reader& reader, [[maybe
 
 void ElectLeadersResponse::ReplicaElectionResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_string(this->topic);
-  } else {
-    writer.write_string(this->topic);
-  }
+  writer.write_string(this->topic, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partition_result.size()), flexible);
   for (const auto& item : this->partition_result) {
     item.encode(writer, version);

@@ -13,7 +13,7 @@ bool EndTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 3;
-  this->transactional_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->transactional_id = reader.read_string(flexible);
   this->producer_id = reader.read_int64();
   this->producer_epoch = reader.read_int16();
   this->committed = reader.read_bool();
@@ -25,11 +25,7 @@ bool EndTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version
 
 void EndTxnRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  if (flexible) {
-    writer.write_compact_string(this->transactional_id);
-  } else {
-    writer.write_string(this->transactional_id);
-  }
+  writer.write_string(this->transactional_id, flexible);
   writer.write_int64(this->producer_id);
   writer.write_int16(this->producer_epoch);
   writer.write_bool(this->committed);

@@ -13,7 +13,7 @@ bool ExpireDelegationTokenRequest::decode(Reader& reader, [[maybe_unused]] std::
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->hmac = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
+  this->hmac = reader.read_bytes(flexible);
   this->expiry_time_period_ms = reader.read_int64();
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -23,11 +23,7 @@ bool ExpireDelegationTokenRequest::decode(Reader& reader, [[maybe_unused]] std::
 
 void ExpireDelegationTokenRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_bytes(this->hmac);
-  } else {
-    writer.write_bytes(this->hmac);
-  }
+  writer.write_bytes(this->hmac, flexible);
   writer.write_int64(this->expiry_time_period_ms);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -84,7 +84,7 @@ void FetchRequest::FetchPartition::encode(Writer& writer, [[maybe_unused]] std::
 bool FetchRequest::FetchTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 12;
   if (version <= 12) {
-    this->topic = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->topic = reader.read_string(flexible);
   }
   if (version >= 13) {
     this->topic_id = reader.read_uuid();
@@ -99,11 +99,7 @@ bool FetchRequest::FetchTopic::decode(Reader& reader, [[maybe_unused]] std::int1
 void FetchRequest::FetchTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 12;
   if (version <= 12) {
-    if (flexible) {
-      writer.write_compact_string(this->topic);
-    } else {
-      writer.write_string(this->topic);
-    }
+    writer.write_string(this->topic, flexible);
   }
   if (version >= 13) {
     writer.write_uuid(this->topic_id);
@@ -120,7 +116,7 @@ void FetchRequest::FetchTopic::encode(Writer& writer, [[maybe_unused]] std::int1
 bool FetchRequest::ForgottenTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 12;
   if (version <= 12) {
-    this->topic = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->topic = reader.read_string(flexible);
   }
   if (version >= 13) {
     this->topic_id = reader.read_uuid();
@@ -135,11 +131,7 @@ bool FetchRequest::ForgottenTopic::decode(Reader& reader, [[maybe_unused]] std::
 void FetchRequest::ForgottenTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 12;
   if (version <= 12) {
-    if (flexible) {
-      writer.write_compact_string(this->topic);
-    } else {
-      writer.write_string(this->topic);
-    }
+    writer.write_string(this->topic, flexible);
   }
   if (version >= 13) {
     writer.write_uuid(this->topic_id);
@@ -181,7 +173,7 @@ bool FetchRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version)
     read_array(reader, this->forgotten_topics_data, flexible, [&](ForgottenTopic& item) { item.decode(reader, version); });
   }
   if (version >= 11) {
-    this->rack_id = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->rack_id = reader.read_string(flexible);
   }
   if (flexible) {
     read_tagged_fields(reader, this->unknown_tagged_fields, [&](std::uint32_t tag, BytesView payload) {
@@ -233,11 +225,7 @@ void FetchRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version)
     }
   }
   if (version >= 11) {
-    if (flexible) {
-      writer.write_compact_string(this->rack_id);
-    } else {
-      writer.write_string(this->rack_id);
-    }
+    writer.write_string(this->rack_id, flexible);
   }
   if (flexible) {
     std::uint32_t tagged_count = static_cast<std::uint32_t>(this->unknown_tagged_fields.size());

@@ -182,7 +182,7 @@ void FetchResponse::PartitionData::encode(Writer& writer, [[maybe_unused]] std::
 bool FetchResponse::FetchableTopicResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 12;
   if (version <= 12) {
-    this->topic = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->topic = reader.read_string(flexible);
   }
   if (version >= 13) {
     this->topic_id = reader.read_uuid();
@@ -197,11 +197,7 @@ bool FetchResponse::FetchableTopicResponse::decode(Reader& reader, [[maybe_unuse
 void FetchResponse::FetchableTopicResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 12;
   if (version <= 12) {
-    if (flexible) {
-      writer.write_compact_string(this->topic);
-    } else {
-      writer.write_string(this->topic);
-    }
+    writer.write_string(this->topic, flexible);
   }
   if (version >= 13) {
     writer.write_uuid(this->topic_id);

@@ -15,13 +15,13 @@ bool FindCoordinatorRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
   }
   [[maybe_unused]] const bool flexible = version >= 3;
   if (version <= 3) {
-    this->key = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->key = reader.read_string(flexible);
   }
   if (version >= 1) {
     this->key_type = reader.read_int8();
   }
   if (version >= 4) {
-    read_array(reader, this->coordinator_keys, flexible, [&](std::string& item) { item = (flexible ? reader.read_compact_string() : reader.read_string()); });
+    read_array(reader, this->coordinator_keys, flexible, [&](std::string& item) { item = reader.read_string(flexible); });
   }
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -32,11 +32,7 @@ bool FindCoordinatorRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
 void FindCoordinatorRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
   if (version <= 3) {
-    if (flexible) {
-      writer.write_compact_string(this->key);
-    } else {
-      writer.write_string(this->key);
-    }
+    writer.write_string(this->key, flexible);
   }
   if (version >= 1) {
     writer.write_int8(this->key_type);
@@ -44,11 +40,7 @@ void FindCoordinatorRequest::encode(Writer& writer, [[maybe_unused]] std::int16_
   if (version >= 4) {
     writer.write_array_length(static_cast<std::int32_t>(this->coordinator_keys.size()), flexible);
     for (const auto& item : this->coordinator_keys) {
-      if (flexible) {
-        writer.write_compact_string(item);
-      } else {
-        writer.write_string(item);
-      }
+      writer.write_string(item, flexible);
     }
   }
   if (flexible) {

@@ -44,13 +44,13 @@ bool FindCoordinatorResponse::decode(Reader& reader, [[maybe_unused]] std::int16
     this->error_code = reader.read_int16();
   }
   if (version >= 1 && version <= 3) {
-    this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->error_message = reader.read_nullable_string(flexible);
   }
   if (version <= 3) {
     this->node_id = reader.read_int32();
   }
   if (version <= 3) {
-    this->host = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->host = reader.read_string(flexible);
   }
   if (version <= 3) {
     this->port = reader.read_int32();
@@ -73,21 +73,13 @@ void FindCoordinatorResponse::encode(Writer& writer, [[maybe_unused]] std::int16
     writer.write_int16(this->error_code);
   }
   if (version >= 1 && version <= 3) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-    }
+    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   }
   if (version <= 3) {
     writer.write_int32(this->node_id);
   }
   if (version <= 3) {
-    if (flexible) {
-      writer.write_compact_string(this->host);
-    } else {
-      writer.write_string(this->host);
-    }
+    writer.write_string(this->host, flexible);
   }
   if (version <= 3) {
     writer.write_int32(this->port);

@@ -15,11 +15,11 @@ bool HeartbeatRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t vers
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 4;
-  this->group_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->group_id = reader.read_string(flexible);
   this->generation_id = reader.read_int32();
-  this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->member_id = reader.read_string(flexible);
   if (version >= 3) {
-    this->group_instance_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->group_instance_id = reader.read_nullable_string(flexible);
   }
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -29,23 +29,11 @@ bool HeartbeatRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t vers
 
 void HeartbeatRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  if (flexible) {
-    writer.write_compact_string(this->group_id);
-  } else {
-    writer.write_string(this->group_id);
-  }
+  writer.write_string(this->group_id, flexible);
   writer.write_int32(this->generation_id);
-  if (flexible) {
-    writer.write_compact_string(this->member_id);
-  } else {
-    writer.write_string(this->member_id);
-  }
+  writer.write_string(this->member_id, flexible);
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    }
+    writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt, flexible);
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -12,9 +12,9 @@ namespace weir::protocol {
 
 bool IncrementalAlterConfigsRequest::AlterableConfig::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 1;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   this->config_operation = reader.read_int8();
-  this->value = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->value = reader.read_nullable_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -23,17 +23,9 @@ bool IncrementalAlterConfigsRequest::AlterableConfig::decode(Reader& reader, [[m
 
 void IncrementalAlterConfigsRequest::AlterableConfig::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   writer.write_int8(this->config_operation);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt);
-  }
+  writer.write_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -42,7 +34,7 @@ void IncrementalAlterConfigsRequest::AlterableConfig::encode(Writer& writer, [[m
 bool IncrementalAlterConfigsRequest::AlterConfigsResource::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 1;
   this->resource_type = reader.read_int8();
-  this->resource_name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->resource_name = reader.read_string(flexible);
   read_array(reader, this->configs, flexible, [&](AlterableConfig& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -53,11 +45,7 @@ bool IncrementalAlterConfigsRequest::AlterConfigsResource::decode(Reader& reader
 void IncrementalAlterConfigsRequest::AlterConfigsResource::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
   writer.write_int8(this->resource_type);
-  if (flexible) {
-    writer.write_compact_string(this->resource_name);
-  } else {
-    writer.write_string(this->resource_name);
-  }
+  writer.write_string(this->resource_name, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->configs.size()), flexible);
   for (const auto& item : this->configs) {
     item.encode(writer, version);

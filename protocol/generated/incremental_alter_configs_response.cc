@@ -13,9 +13,9 @@ namespace weir::protocol {
 bool IncrementalAlterConfigsResponse::AlterConfigsResourceResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 1;
   this->error_code = reader.read_int16();
-  this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->error_message = reader.read_nullable_string(flexible);
   this->resource_type = reader.read_int8();
-  this->resource_name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->resource_name = reader.read_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -25,17 +25,9 @@ bool IncrementalAlterConfigsResponse::AlterConfigsResourceResponse::decode(Reade
 void IncrementalAlterConfigsResponse::AlterConfigsResourceResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  }
+  writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   writer.write_int8(this->resource_type);
-  if (flexible) {
-    writer.write_compact_string(this->resource_name);
-  } else {
-    writer.write_string(this->resource_name);
-  }
+  writer.write_string(this->resource_name, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -15,7 +15,7 @@ bool InitProducerIdRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->transactional_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->transactional_id = reader.read_nullable_string(flexible);
   this->transaction_timeout_ms = reader.read_int32();
   if (version >= 3) {
     this->producer_id = reader.read_int64();
@@ -31,11 +31,7 @@ bool InitProducerIdRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t
 
 void InitProducerIdRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_nullable_string(this->transactional_id ? std::optional<std::string_view>(*this->transactional_id) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->transactional_id ? std::optional<std::string_view>(*this->transactional_id) : std::nullopt);
-  }
+  writer.write_nullable_string(this->transactional_id ? std::optional<std::string_view>(*this->transactional_id) : std::nullopt, flexible);
   writer.write_int32(this->transaction_timeout_ms);
   if (version >= 3) {
     writer.write_int64(this->producer_id);

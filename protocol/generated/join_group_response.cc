@@ -12,11 +12,11 @@ namespace weir::protocol {
 
 bool JoinGroupResponse::JoinGroupResponseMember::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 6;
-  this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->member_id = reader.read_string(flexible);
   if (version >= 5) {
-    this->group_instance_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->group_instance_id = reader.read_nullable_string(flexible);
   }
-  this->metadata = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
+  this->metadata = reader.read_bytes(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -25,23 +25,11 @@ bool JoinGroupResponse::JoinGroupResponseMember::decode(Reader& reader, [[maybe_
 
 void JoinGroupResponse::JoinGroupResponseMember::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
-  if (flexible) {
-    writer.write_compact_string(this->member_id);
-  } else {
-    writer.write_string(this->member_id);
-  }
+  writer.write_string(this->member_id, flexible);
   if (version >= 5) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    }
+    writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt, flexible);
   }
-  if (flexible) {
-    writer.write_compact_bytes(this->metadata);
-  } else {
-    writer.write_bytes(this->metadata);
-  }
+  writer.write_bytes(this->metadata, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -59,18 +47,18 @@ bool JoinGroupResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
   this->error_code = reader.read_int16();
   this->generation_id = reader.read_int32();
   if (version >= 7) {
-    this->protocol_type = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->protocol_type = reader.read_nullable_string(flexible);
   }
   if (version >= 7) {
-    this->protocol_name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->protocol_name = reader.read_nullable_string(flexible);
   } else {
-    this->protocol_name = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->protocol_name = reader.read_string(flexible);
   }
-  this->leader = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->leader = reader.read_string(flexible);
   if (version >= 9) {
     this->skip_assignment = reader.read_bool();
   }
-  this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->member_id = reader.read_string(flexible);
   read_array(reader, this->members, flexible, [&](JoinGroupResponseMember& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -86,38 +74,18 @@ void JoinGroupResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t ver
   writer.write_int16(this->error_code);
   writer.write_int32(this->generation_id);
   if (version >= 7) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->protocol_type ? std::optional<std::string_view>(*this->protocol_type) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->protocol_type ? std::optional<std::string_view>(*this->protocol_type) : std::nullopt);
-    }
+    writer.write_nullable_string(this->protocol_type ? std::optional<std::string_view>(*this->protocol_type) : std::nullopt, flexible);
   }
   if (version >= 7) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt);
-    }
+    writer.write_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt, flexible);
   } else {  // null is not expressible: write the empty value
-    if (flexible) {
-      writer.write_compact_string(this->protocol_name.has_value() ? std::string_view(*this->protocol_name) : std::string_view());
-    } else {
-      writer.write_string(this->protocol_name.has_value() ? std::string_view(*this->protocol_name) : std::string_view());
-    }
+    writer.write_string(this->protocol_name.has_value() ? std::string_view(*this->protocol_name) : std::string_view(), flexible);
   }
-  if (flexible) {
-    writer.write_compact_string(this->leader);
-  } else {
-    writer.write_string(this->leader);
-  }
+  writer.write_string(this->leader, flexible);
   if (version >= 9) {
     writer.write_bool(this->skip_assignment);
   }
-  if (flexible) {
-    writer.write_compact_string(this->member_id);
-  } else {
-    writer.write_string(this->member_id);
-  }
+  writer.write_string(this->member_id, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->members.size()), flexible);
   for (const auto& item : this->members) {
     item.encode(writer, version);

@@ -12,10 +12,10 @@ namespace weir::protocol {
 
 bool LeaveGroupRequest::MemberIdentity::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 4;
-  this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->group_instance_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->member_id = reader.read_string(flexible);
+  this->group_instance_id = reader.read_nullable_string(flexible);
   if (version >= 5) {
-    this->reason = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->reason = reader.read_nullable_string(flexible);
   }
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -25,22 +25,10 @@ bool LeaveGroupRequest::MemberIdentity::decode(Reader& reader, [[maybe_unused]] 
 
 void LeaveGroupRequest::MemberIdentity::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  if (flexible) {
-    writer.write_compact_string(this->member_id);
-  } else {
-    writer.write_string(this->member_id);
-  }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-  }
+  writer.write_string(this->member_id, flexible);
+  writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt, flexible);
   if (version >= 5) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->reason ? std::optional<std::string_view>(*this->reason) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->reason ? std::optional<std::string_view>(*this->reason) : std::nullopt);
-    }
+    writer.write_nullable_string(this->reason ? std::optional<std::string_view>(*this->reason) : std::nullopt, flexible);
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
@@ -53,9 +41,9 @@ bool LeaveGroupRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 4;
-  this->group_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->group_id = reader.read_string(flexible);
   if (version <= 2) {
-    this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->member_id = reader.read_string(flexible);
   }
   if (version >= 3) {
     read_array(reader, this->members, flexible, [&](MemberIdentity& item) { item.decode(reader, version); });
@@ -68,17 +56,9 @@ bool LeaveGroupRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
 
 void LeaveGroupRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  if (flexible) {
-    writer.write_compact_string(this->group_id);
-  } else {
-    writer.write_string(this->group_id);
-  }
+  writer.write_string(this->group_id, flexible);
   if (version <= 2) {
-    if (flexible) {
-      writer.write_compact_string(this->member_id);
-    } else {
-      writer.write_string(this->member_id);
-    }
+    writer.write_string(this->member_id, flexible);
   }
   if (version >= 3) {
     writer.write_array_length(static_cast<std::int32_t>(this->members.size()), flexible);

@@ -12,8 +12,8 @@ namespace weir::protocol {
 
 bool LeaveGroupResponse::MemberResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 4;
-  this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->group_instance_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->member_id = reader.read_string(flexible);
+  this->group_instance_id = reader.read_nullable_string(flexible);
   this->error_code = reader.read_int16();
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -23,16 +23,8 @@ bool LeaveGroupResponse::MemberResponse::decode(Reader& reader, [[maybe_unused]]
 
 void LeaveGroupResponse::MemberResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  if (flexible) {
-    writer.write_compact_string(this->member_id);
-  } else {
-    writer.write_string(this->member_id);
-  }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-  }
+  writer.write_string(this->member_id, flexible);
+  writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt, flexible);
   writer.write_int16(this->error_code);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

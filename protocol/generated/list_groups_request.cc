@@ -15,10 +15,10 @@ bool ListGroupsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
   }
   [[maybe_unused]] const bool flexible = version >= 3;
   if (version >= 4) {
-    read_array(reader, this->states_filter, flexible, [&](std::string& item) { item = (flexible ? reader.read_compact_string() : reader.read_string()); });
+    read_array(reader, this->states_filter, flexible, [&](std::string& item) { item = reader.read_string(flexible); });
   }
   if (version >= 5) {
-    read_array(reader, this->types_filter, flexible, [&](std::string& item) { item = (flexible ? reader.read_compact_string() : reader.read_string()); });
+    read_array(reader, this->types_filter, flexible, [&](std::string& item) { item = reader.read_string(flexible); });
   }
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -31,21 +31,13 @@ void ListGroupsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t ver
   if (version >= 4) {
     writer.write_array_length(static_cast<std::int32_t>(this->states_filter.size()), flexible);
     for (const auto& item : this->states_filter) {
-      if (flexible) {
-        writer.write_compact_string(item);
-      } else {
-        writer.write_string(item);
-      }
+      writer.write_string(item, flexible);
     }
   }
   if (version >= 5) {
     writer.write_array_length(static_cast<std::int32_t>(this->types_filter.size()), flexible);
     for (const auto& item : this->types_filter) {
-      if (flexible) {
-        writer.write_compact_string(item);
-      } else {
-        writer.write_string(item);
-      }
+      writer.write_string(item, flexible);
     }
   }
   if (flexible) {

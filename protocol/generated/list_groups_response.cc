@@ -10,13 +10,13 @@ namespace weir::protocol {
 
 bool ListGroupsResponse::ListedGroup::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 3;
-  this->group_id = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->protocol_type = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->group_id = reader.read_string(flexible);
+  this->protocol_type = reader.read_string(flexible);
   if (version >= 4) {
-    this->group_state = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->group_state = reader.read_string(flexible);
   }
   if (version >= 5) {
-    this->group_type = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->group_type = reader.read_string(flexible);
   }
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -26,29 +26,13 @@ bool ListGroupsResponse::ListedGroup::decode(Reader& reader, [[maybe_unused]] st
 
 void ListGroupsResponse::ListedGroup::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  if (flexible) {
-    writer.write_compact_string(this->group_id);
-  } else {
-    writer.write_string(this->group_id);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->protocol_type);
-  } else {
-    writer.write_string(this->protocol_type);
-  }
+  writer.write_string(this->group_id, flexible);
+  writer.write_string(this->protocol_type, flexible);
   if (version >= 4) {
-    if (flexible) {
-      writer.write_compact_string(this->group_state);
-    } else {
-      writer.write_string(this->group_state);
-    }
+    writer.write_string(this->group_state, flexible);
   }
   if (version >= 5) {
-    if (flexible) {
-      writer.write_compact_string(this->group_type);
-    } else {
-      writer.write_string(this->group_type);
-    }
+    writer.write_string(this->group_type, flexible);
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -15,9 +15,9 @@ bool MetadataRequest::MetadataRequestTopic::decode(Reader& reader, [[maybe_unuse
     this->topic_id = reader.read_uuid();
   }
   if (version >= 10) {
-    this->name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->name = reader.read_nullable_string(flexible);
   } else {
-    this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->name = reader.read_string(flexible);
   }
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -31,17 +31,9 @@ void MetadataRequest::MetadataRequestTopic::encode(Writer& writer, [[maybe_unuse
     writer.write_uuid(this->topic_id);
   }
   if (version >= 10) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt);
-    }
+    writer.write_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt, flexible);
   } else {  // null is not expressible: write the empty value
-    if (flexible) {
-      writer.write_compact_string(this->name.has_value() ? std::string_view(*this->name) : std::string_view());
-    } else {
-      writer.write_string(this->name.has_value() ? std::string_view(*this->name) : std::string_view());
-    }
+    writer.write_string(this->name.has_value() ? std::string_view(*this->name) : std::string_view(), flexible);
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -13,10 +13,10 @@ namespace weir::protocol {
 bool MetadataResponse::MetadataResponseBroker::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 9;
   this->node_id = reader.read_int32();
-  this->host = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->host = reader.read_string(flexible);
   this->port = reader.read_int32();
   if (version >= 1) {
-    this->rack = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->rack = reader.read_nullable_string(flexible);
   }
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -27,18 +27,10 @@ bool MetadataResponse::MetadataResponseBroker::decode(Reader& reader, [[maybe_un
 void MetadataResponse::MetadataResponseBroker::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
   writer.write_int32(this->node_id);
-  if (flexible) {
-    writer.write_compact_string(this->host);
-  } else {
-    writer.write_string(this->host);
-  }
+  writer.write_string(this->host, flexible);
   writer.write_int32(this->port);
   if (version >= 1) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->rack ? std::optional<std::string_view>(*this->rack) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->rack ? std::optional<std::string_view>(*this->rack) : std::nullopt);
-    }
+    writer.write_nullable_string(this->rack ? std::optional<std::string_view>(*this->rack) : std::nullopt, flexible);
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
@@ -95,9 +87,9 @@ bool MetadataResponse::MetadataResponseTopic::decode(Reader& reader, [[maybe_unu
   [[maybe_unused]] const bool flexible = version >= 9;
   this->error_code = reader.read_int16();
   if (version >= 12) {
-    this->name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->name = reader.read_nullable_string(flexible);
   } else {
-    this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->name = reader.read_string(flexible);
   }
   if (version >= 10) {
     this->topic_id = reader.read_uuid();
@@ -119,17 +111,9 @@ void MetadataResponse::MetadataResponseTopic::encode(Writer& writer, [[maybe_unu
   [[maybe_unused]] const bool flexible = version >= 9;
   writer.write_int16(this->error_code);
   if (version >= 12) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt);
-    }
+    writer.write_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt, flexible);
   } else {  // null is not expressible: write the empty value
-    if (flexible) {
-      writer.write_compact_string(this->name.has_value() ? std::string_view(*this->name) : std::string_view());
-    } else {
-      writer.write_string(this->name.has_value() ? std::string_view(*this->name) : std::string_view());
-    }
+    writer.write_string(this->name.has_value() ? std::string_view(*this->name) : std::string_view(), flexible);
   }
   if (version >= 10) {
     writer.write_uuid(this->topic_id);
@@ -160,7 +144,7 @@ bool MetadataResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t vers
   }
   read_array(reader, this->brokers, flexible, [&](MetadataResponseBroker& item) { item.decode(reader, version); });
   if (version >= 2) {
-    this->cluster_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->cluster_id = reader.read_nullable_string(flexible);
   }
   if (version >= 1) {
     this->controller_id = reader.read_int32();
@@ -185,11 +169,7 @@ void MetadataResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t vers
     item.encode(writer, version);
   }
   if (version >= 2) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->cluster_id ? std::optional<std::string_view>(*this->cluster_id) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->cluster_id ? std::optional<std::string_view>(*this->cluster_id) : std::nullopt);
-    }
+    writer.write_nullable_string(this->cluster_id ? std::optional<std::string_view>(*this->cluster_id) : std::nullopt, flexible);
   }
   if (version >= 1) {
     writer.write_int32(this->controller_id);

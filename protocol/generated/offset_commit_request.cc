@@ -20,7 +20,7 @@ bool OffsetCommitRequest::OffsetCommitRequestPartition::decode(Reader& reader, [
   if (version >= 1 && version <= 1) {
     this->commit_timestamp = reader.read_int64();
   }
-  this->committed_metadata = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->committed_metadata = reader.read_nullable_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -37,11 +37,7 @@ void OffsetCommitRequest::OffsetCommitRequestPartition::encode(Writer& writer, [
   if (version >= 1 && version <= 1) {
     writer.write_int64(this->commit_timestamp);
   }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->committed_metadata ? std::optional<std::string_view>(*this->committed_metadata) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->committed_metadata ? std::optional<std::string_view>(*this->committed_metadata) : std::nullopt);
-  }
+  writer.write_nullable_string(this->committed_metadata ? std::optional<std::string_view>(*this->committed_metadata) : std::nullopt, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -49,7 +45,7 @@ void OffsetCommitRequest::OffsetCommitRequestPartition::encode(Writer& writer, [
 
 bool OffsetCommitRequest::OffsetCommitRequestTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 8;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   read_array(reader, this->partitions, flexible, [&](OffsetCommitRequestPartition& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -59,11 +55,7 @@ bool OffsetCommitRequest::OffsetCommitRequestTopic::decode(Reader& reader, [[may
 
 void OffsetCommitRequest::OffsetCommitRequestTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 8;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
   for (const auto& item : this->partitions) {
     item.encode(writer, version);
@@ -79,15 +71,15 @@ bool OffsetCommitRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 8;
-  this->group_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->group_id = reader.read_string(flexible);
   if (version >= 1) {
     this->generation_id_or_member_epoch = reader.read_int32();
   }
   if (version >= 1) {
-    this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->member_id = reader.read_string(flexible);
   }
   if (version >= 7) {
-    this->group_instance_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->group_instance_id = reader.read_nullable_string(flexible);
   }
   if (version >= 2 && version <= 4) {
     this->retention_time_ms = reader.read_int64();
@@ -101,27 +93,15 @@ bool OffsetCommitRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
 
 void OffsetCommitRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 8;
-  if (flexible) {
-    writer.write_compact_string(this->group_id);
-  } else {
-    writer.write_string(this->group_id);
-  }
+  writer.write_string(this->group_id, flexible);
   if (version >= 1) {
     writer.write_int32(this->generation_id_or_member_epoch);
   }
   if (version >= 1) {
-    if (flexible) {
-      writer.write_compact_string(this->member_id);
-    } else {
-      writer.write_string(this->member_id);
-    }
+    writer.write_string(this->member_id, flexible);
   }
   if (version >= 7) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    }
+    writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt, flexible);
   }
   if (version >= 2 && version <= 4) {
     writer.write_int64(this->retention_time_ms);

@@ -29,7 +29,7 @@ void OffsetCommitResponse::OffsetCommitResponsePartition::encode(Writer& writer,
 
 bool OffsetCommitResponse::OffsetCommitResponseTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 8;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   read_array(reader, this->partitions, flexible, [&](OffsetCommitResponsePartition& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -39,11 +39,7 @@ bool OffsetCommitResponse::OffsetCommitResponseTopic::decode(Reader& reader, [[m
 
 void OffsetCommitResponse::OffsetCommitResponseTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 8;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
   for (const auto& item : this->partitions) {
     item.encode(writer, version);

@@ -12,7 +12,7 @@ namespace weir::protocol {
 
 bool OffsetFetchRequest::OffsetFetchRequestTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 6;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   read_array(reader, this->partition_indexes, flexible, [&](std::int32_t& item) { item = reader.read_int32(); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -22,11 +22,7 @@ bool OffsetFetchRequest::OffsetFetchRequestTopic::decode(Reader& reader, [[maybe
 
 void OffsetFetchRequest::OffsetFetchRequestTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partition_indexes.size()), flexible);
   for (const auto& item : this->partition_indexes) {
     writer.write_int32(item);
@@ -101,7 +97,7 @@ bool OffsetFetchRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ve
   }
   [[maybe_unused]] const bool flexible = version >= 6;
   if (version <= 7) {
-    this->group_id = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->group_id = reader.read_string(flexible);
   }
   if (version <= 7) {
     {
@@ -135,11 +131,7 @@ bool OffsetFetchRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ve
 void OffsetFetchRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
   if (version <= 7) {
-    if (flexible) {
-      writer.write_compact_string(this->group_id);
-    } else {
-      writer.write_string(this->group_id);
-    }
+    writer.write_string(this->group_id, flexible);
   }
   if (version <= 7) {
     if (!this->topics.has_value()) {

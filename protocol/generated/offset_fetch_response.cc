@@ -17,7 +17,7 @@ bool OffsetFetchResponse::OffsetFetchResponsePartition::decode(Reader& reader, [
   if (version >= 5) {
     this->committed_leader_epoch = reader.read_int32();
   }
-  this->metadata = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->metadata = reader.read_nullable_string(flexible);
   this->error_code = reader.read_int16();
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -32,11 +32,7 @@ void OffsetFetchResponse::OffsetFetchResponsePartition::encode(Writer& writer, [
   if (version >= 5) {
     writer.write_int32(this->committed_leader_epoch);
   }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->metadata ? std::optional<std::string_view>(*this->metadata) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->metadata ? std::optional<std::string_view>(*this->metadata) : std::nullopt);
-  }
+  writer.write_nullable_string(this->metadata ? std::optional<std::string_view>(*this->metadata) : std::nullopt, flexible);
   writer.write_int16(this->error_code);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
@@ -45,7 +41,7 @@ void OffsetFetchResponse::OffsetFetchResponsePartition::encode(Writer& writer, [
 
 bool OffsetFetchResponse::OffsetFetchResponseTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 6;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   read_array(reader, this->partitions, flexible, [&](OffsetFetchResponsePartition& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -55,11 +51,7 @@ bool OffsetFetchResponse::OffsetFetchResponseTopic::decode(Reader& reader, [[may
 
 void OffsetFetchResponse::OffsetFetchResponseTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
   for (const auto& item : this->partitions) {
     item.encode(writer, version);

@@ -35,7 +35,7 @@ void OffsetForLeaderEpochRequest::OffsetForLeaderPartition::encode(Writer& write
 
 bool OffsetForLeaderEpochRequest::OffsetForLeaderTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 4;
-  this->topic = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->topic = reader.read_string(flexible);
   read_array(reader, this->partitions, flexible, [&](OffsetForLeaderPartition& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -45,11 +45,7 @@ bool OffsetForLeaderEpochRequest::OffsetForLeaderTopic::decode(Reader& reader, [
 
 void OffsetForLeaderEpochRequest::OffsetForLeaderTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  if (flexible) {
-    writer.write_compact_string(this->topic);
-  } else {
-    writer.write_string(this->topic);
-  }
+  writer.write_string(this->topic, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
   for (const auto& item : this->partitions) {
     item.encode(writer, version);

@@ -37,7 +37,7 @@ void OffsetForLeaderEpochResponse::EpochEndOffset::encode(Writer& writer, [[mayb
 
 bool OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 4;
-  this->topic = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->topic = reader.read_string(flexible);
   read_array(reader, this->partitions, flexible, [&](EpochEndOffset& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -47,11 +47,7 @@ bool OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult::decode(Reader& re
 
 void OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  if (flexible) {
-    writer.write_compact_string(this->topic);
-  } else {
-    writer.write_string(this->topic);
-  }
+  writer.write_string(this->topic, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
   for (const auto& item : this->partitions) {
     item.encode(writer, version);

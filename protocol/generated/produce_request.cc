@@ -31,7 +31,7 @@ void ProduceRequest::PartitionProduceData::encode(Writer& writer, [[maybe_unused
 
 bool ProduceRequest::TopicProduceData::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 9;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   read_array(reader, this->partition_data, flexible, [&](PartitionProduceData& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -41,11 +41,7 @@ bool ProduceRequest::TopicProduceData::decode(Reader& reader, [[maybe_unused]] s
 
 void ProduceRequest::TopicProduceData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partition_data.size()), flexible);
   for (const auto& item : this->partition_data) {
     item.encode(writer, version);
@@ -62,7 +58,7 @@ bool ProduceRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t versio
   }
   [[maybe_unused]] const bool flexible = version >= 9;
   if (version >= 3) {
-    this->transactional_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->transactional_id = reader.read_nullable_string(flexible);
   }
   this->acks = reader.read_int16();
   this->timeout_ms = reader.read_int32();
@@ -76,11 +72,7 @@ bool ProduceRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t versio
 void ProduceRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->transactional_id ? std::optional<std::string_view>(*this->transactional_id) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->transactional_id ? std::optional<std::string_view>(*this->transactional_id) : std::nullopt);
-    }
+    writer.write_nullable_string(this->transactional_id ? std::optional<std::string_view>(*this->transactional_id) : std::nullopt, flexible);
   }
   writer.write_int16(this->acks);
   writer.write_int32(this->timeout_ms);

@@ -13,7 +13,7 @@ namespace weir::protocol {
 bool ProduceResponse::BatchIndexAndErrorMessage::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 9;
   this->batch_index = reader.read_int32();
-  this->batch_index_error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->batch_index_error_message = reader.read_nullable_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -23,11 +23,7 @@ bool ProduceResponse::BatchIndexAndErrorMessage::decode(Reader& reader, [[maybe_
 void ProduceResponse::BatchIndexAndErrorMessage::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
   writer.write_int32(this->batch_index);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->batch_index_error_message ? std::optional<std::string_view>(*this->batch_index_error_message) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->batch_index_error_message ? std::optional<std::string_view>(*this->batch_index_error_message) : std::nullopt);
-  }
+  writer.write_nullable_string(this->batch_index_error_message ? std::optional<std::string_view>(*this->batch_index_error_message) : std::nullopt, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -61,7 +57,7 @@ bool ProduceResponse::PartitionProduceResponse::decode(Reader& reader, [[maybe_u
     read_array(reader, this->record_errors, flexible, [&](BatchIndexAndErrorMessage& item) { item.decode(reader, version); });
   }
   if (version >= 8) {
-    this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->error_message = reader.read_nullable_string(flexible);
   }
   if (flexible) {
     read_tagged_fields(reader, this->unknown_tagged_fields, [&](std::uint32_t tag, BytesView payload) {
@@ -95,11 +91,7 @@ void ProduceResponse::PartitionProduceResponse::encode(Writer& writer, [[maybe_u
     }
   }
   if (version >= 8) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-    }
+    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   }
   if (flexible) {
     std::uint32_t tagged_count = static_cast<std::uint32_t>(this->unknown_tagged_fields.size());
@@ -119,7 +111,7 @@ void ProduceResponse::PartitionProduceResponse::encode(Writer& writer, [[maybe_u
 
 bool ProduceResponse::TopicProduceResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 9;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   read_array(reader, this->partition_responses, flexible, [&](PartitionProduceResponse& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -129,11 +121,7 @@ bool ProduceResponse::TopicProduceResponse::decode(Reader& reader, [[maybe_unuse
 
 void ProduceResponse::TopicProduceResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partition_responses.size()), flexible);
   for (const auto& item : this->partition_responses) {
     item.encode(writer, version);

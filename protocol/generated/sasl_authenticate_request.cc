@@ -13,7 +13,7 @@ bool SaslAuthenticateRequest::decode(Reader& reader, [[maybe_unused]] std::int16
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->auth_bytes = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
+  this->auth_bytes = reader.read_bytes(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -22,11 +22,7 @@ bool SaslAuthenticateRequest::decode(Reader& reader, [[maybe_unused]] std::int16
 
 void SaslAuthenticateRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  if (flexible) {
-    writer.write_compact_bytes(this->auth_bytes);
-  } else {
-    writer.write_bytes(this->auth_bytes);
-  }
+  writer.write_bytes(this->auth_bytes, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

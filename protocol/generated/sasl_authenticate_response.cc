@@ -16,8 +16,8 @@ bool SaslAuthenticateResponse::decode(Reader& reader, [[maybe_unused]] std::int1
   }
   [[maybe_unused]] const bool flexible = version >= 2;
   this->error_code = reader.read_int16();
-  this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
-  this->auth_bytes = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
+  this->error_message = reader.read_nullable_string(flexible);
+  this->auth_bytes = reader.read_bytes(flexible);
   if (version >= 1) {
     this->session_lifetime_ms = reader.read_int64();
   }
@@ -30,16 +30,8 @@ bool SaslAuthenticateResponse::decode(Reader& reader, [[maybe_unused]] std::int1
 void SaslAuthenticateResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  }
-  if (flexible) {
-    writer.write_compact_bytes(this->auth_bytes);
-  } else {
-    writer.write_bytes(this->auth_bytes);
-  }
+  writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
+  writer.write_bytes(this->auth_bytes, flexible);
   if (version >= 1) {
     writer.write_int64(this->session_lifetime_ms);
   }

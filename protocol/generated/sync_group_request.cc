@@ -12,8 +12,8 @@ namespace weir::protocol {
 
 bool SyncGroupRequest::SyncGroupRequestAssignment::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 4;
-  this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->assignment = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
+  this->member_id = reader.read_string(flexible);
+  this->assignment = reader.read_bytes(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -22,16 +22,8 @@ bool SyncGroupRequest::SyncGroupRequestAssignment::decode(Reader& reader, [[mayb
 
 void SyncGroupRequest::SyncGroupRequestAssignment::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  if (flexible) {
-    writer.write_compact_string(this->member_id);
-  } else {
-    writer.write_string(this->member_id);
-  }
-  if (flexible) {
-    writer.write_compact_bytes(this->assignment);
-  } else {
-    writer.write_bytes(this->assignment);
-  }
+  writer.write_string(this->member_id, flexible);
+  writer.write_bytes(this->assignment, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -43,17 +35,17 @@ bool SyncGroupRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t vers
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 4;
-  this->group_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->group_id = reader.read_string(flexible);
   this->generation_id = reader.read_int32();
-  this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->member_id = reader.read_string(flexible);
   if (version >= 3) {
-    this->group_instance_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->group_instance_id = reader.read_nullable_string(flexible);
   }
   if (version >= 5) {
-    this->protocol_type = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->protocol_type = reader.read_nullable_string(flexible);
   }
   if (version >= 5) {
-    this->protocol_name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->protocol_name = reader.read_nullable_string(flexible);
   }
   read_array(reader, this->assignments, flexible, [&](SyncGroupRequestAssignment& item) { item.decode(reader, version); });
   if (flexible) {
@@ -64,37 +56,17 @@ bool SyncGroupRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t vers
 
 void SyncGroupRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  if (flexible) {
-    writer.write_compact_string(this->group_id);
-  } else {
-    writer.write_string(this->group_id);
-  }
+  writer.write_string(this->group_id, flexible);
   writer.write_int32(this->generation_id);
-  if (flexible) {
-    writer.write_compact_string(this->member_id);
-  } else {
-    writer.write_string(this->member_id);
-  }
+  writer.write_string(this->member_id, flexible);
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    }
+    writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt, flexible);
   }
   if (version >= 5) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->protocol_type ? std::optional<std::string_view>(*this->protocol_type) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->protocol_type ? std::optional<std::string_view>(*this->protocol_type) : std::nullopt);
-    }
+    writer.write_nullable_string(this->protocol_type ? std::optional<std::string_view>(*this->protocol_type) : std::nullopt, flexible);
   }
   if (version >= 5) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt);
-    }
+    writer.write_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt, flexible);
   }
   writer.write_array_length(static_cast<std::int32_t>(this->assignments.size()), flexible);
   for (const auto& item : this->assignments) {

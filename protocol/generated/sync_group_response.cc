@@ -20,12 +20,12 @@ bool SyncGroupResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
   }
   this->error_code = reader.read_int16();
   if (version >= 5) {
-    this->protocol_type = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->protocol_type = reader.read_nullable_string(flexible);
   }
   if (version >= 5) {
-    this->protocol_name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->protocol_name = reader.read_nullable_string(flexible);
   }
-  this->assignment = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
+  this->assignment = reader.read_bytes(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -39,24 +39,12 @@ void SyncGroupResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t ver
   }
   writer.write_int16(this->error_code);
   if (version >= 5) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->protocol_type ? std::optional<std::string_view>(*this->protocol_type) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->protocol_type ? std::optional<std::string_view>(*this->protocol_type) : std::nullopt);
-    }
+    writer.write_nullable_string(this->protocol_type ? std::optional<std::string_view>(*this->protocol_type) : std::nullopt, flexible);
   }
   if (version >= 5) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt);
-    }
+    writer.write_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt, flexible);
   }
-  if (flexible) {
-    writer.write_compact_bytes(this->assignment);
-  } else {
-    writer.write_bytes(this->assignment);
-  }
+  writer.write_bytes(this->assignment, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -17,7 +17,7 @@ bool TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition::decode(Reader& rea
   if (version >= 2) {
     this->committed_leader_epoch = reader.read_int32();
   }
-  this->committed_metadata = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->committed_metadata = reader.read_nullable_string(flexible);
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
@@ -31,11 +31,7 @@ void TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition::encode(Writer& wri
   if (version >= 2) {
     writer.write_int32(this->committed_leader_epoch);
   }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->committed_metadata ? std::optional<std::string_view>(*this->committed_metadata) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->committed_metadata ? std::optional<std::string_view>(*this->committed_metadata) : std::nullopt);
-  }
+  writer.write_nullable_string(this->committed_metadata ? std::optional<std::string_view>(*this->committed_metadata) : std::nullopt, flexible);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -43,7 +39,7 @@ void TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition::encode(Writer& wri
 
 bool TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 3;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   read_array(reader, this->partitions, flexible, [&](TxnOffsetCommitRequestPartition& item) { item.decode(reader, version); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -53,11 +49,7 @@ bool TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic::decode(Reader& reader,
 
 void TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
   for (const auto& item : this->partitions) {
     item.encode(writer, version);
@@ -73,18 +65,18 @@ bool TxnOffsetCommitRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 3;
-  this->transactional_id = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->group_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->transactional_id = reader.read_string(flexible);
+  this->group_id = reader.read_string(flexible);
   this->producer_id = reader.read_int64();
   this->producer_epoch = reader.read_int16();
   if (version >= 3) {
     this->generation_id = reader.read_int32();
   }
   if (version >= 3) {
-    this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->member_id = reader.read_string(flexible);
   }
   if (version >= 3) {
-    this->group_instance_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->group_instance_id = reader.read_nullable_string(flexible);
   }
   read_array(reader, this->topics, flexible, [&](TxnOffsetCommitRequestTopic& item) { item.decode(reader, version); });
   if (flexible) {
@@ -95,34 +87,18 @@ bool TxnOffsetCommitRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
 
 void TxnOffsetCommitRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  if (flexible) {
-    writer.write_compact_string(this->transactional_id);
-  } else {
-    writer.write_string(this->transactional_id);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->group_id);
-  } else {
-    writer.write_string(this->group_id);
-  }
+  writer.write_string(this->transactional_id, flexible);
+  writer.write_string(this->group_id, flexible);
   writer.write_int64(this->producer_id);
   writer.write_int16(this->producer_epoch);
   if (version >= 3) {
     writer.write_int32(this->generation_id);
   }
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_string(this->member_id);
-    } else {
-      writer.write_string(this->member_id);
-    }
+    writer.write_string(this->member_id, flexible);
   }
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    }
+    writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt, flexible);
   }
   writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
   for (const auto& item : this->topics) {

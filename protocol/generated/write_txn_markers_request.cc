@@ -10,7 +10,7 @@ namespace weir::protocol {
 
 bool WriteTxnMarkersRequest::WritableTxnMarkerTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 1;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->name = reader.read_string(flexible);
   read_array(reader, this->partition_indexes, flexible, [&](std::int32_t& item) { item = reader.read_int32(); });
   if (flexible) {
     read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
@@ -20,11 +20,7 @@ bool WriteTxnMarkersRequest::WritableTxnMarkerTopic::decode(Reader& reader, [[ma
 
 void WriteTxnMarkersRequest::WritableTxnMarkerTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
+  writer.write_string(this->name, flexible);
   writer.write_array_length(static_cast<std::int32_t>(this->partition_indexes.size()), flexible);
   for (const auto& item : this->partition_indexes) {
     writer.write_int32(item);
