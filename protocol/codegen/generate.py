@@ -648,6 +648,19 @@ def write_scalar(out, ind, elem, value, flex, nullable):
         out.append("%swriter.write_%s%s(%s, %s);" % (ind, n, suffix, value, flex))
 
 
+def write_element_lambda(field, flex):
+    """The per-element callback of write_array for `field`'s element type."""
+    by_value = field.elem in INT_TYPES or field.elem in ("bool", "float64")
+    param = elem_cpp_type(field) if by_value else "const %s&" % elem_cpp_type(field)
+    if field.is_struct_elem:
+        body = "item.encode(writer, version);"
+    else:
+        lines = []
+        write_scalar(lines, "", field.elem, "item", flex, False)
+        body = lines[0]
+    return "[&](%s item) { %s }" % (param, body)
+
+
 def emit_encode_value(out, field, ref, ind, flex, nullable_cond):
     if field.type == "records":
         if nullable_cond == "true":
@@ -681,13 +694,7 @@ def emit_encode_value(out, field, ref, ind, flex, nullable_cond):
         else:
             items = ref
             i2 = ind
-        out.append("%swriter.write_array_length(static_cast<std::int32_t>(%s.size()), %s);" % (i2, items if items[0] != "*" else "(%s)" % items, flex))
-        out.append("%sfor (const auto& item : %s) {" % (i2, items))
-        if field.is_struct_elem:
-            out.append("%s  item.encode(writer, version);" % i2)
-        else:
-            write_scalar(out, i2 + "  ", field.elem, "item", flex, False)
-        out.append("%s}" % i2)
+        out.append("%swrite_array(writer, %s, %s, %s);" % (i2, items, flex, write_element_lambda(field, flex)))
         if is_optional(field):
             out.append("%s}" % ind)
         return
@@ -953,7 +960,7 @@ def generate_source(msg):
     if "std::string_view" in text:
         includes.append("#include <string_view>")
     wire_includes = []
-    if "read_array(" in text:
+    if re.search(r"\b(read_array|write_array)\(", text):
         wire_includes.append('#include "protocol/wire/arrays.h"')
     if re.search(r"\b(read_tagged_fields|read_unknown_tagged_fields|write_unknown_tagged_fields|encoding_differs_from_default)\(", text):
         wire_includes.append('#include "protocol/wire/tagged_fields.h"')

@@ -21,10 +21,7 @@ bool AddPartitionsToTxnRequest::AddPartitionsToTxnTopic::decode(Reader& reader, 
 void AddPartitionsToTxnRequest::AddPartitionsToTxnTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
   writer.write_string(this->name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partitions, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -45,10 +42,7 @@ void AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction::encode(Writer& wr
   writer.write_int64(this->producer_id);
   writer.write_int16(this->producer_epoch);
   writer.write_bool(this->verify_only);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, true, [&](const AddPartitionsToTxnTopic& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -82,10 +76,7 @@ bool AddPartitionsToTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int
 void AddPartitionsToTxnRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
   if (version >= 4) {
-    writer.write_array_length(static_cast<std::int32_t>(this->transactions.size()), flexible);
-    for (const auto& item : this->transactions) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->transactions, flexible, [&](const AddPartitionsToTxnTransaction& item) { item.encode(writer, version); });
   }
   if (version <= 3) {
     writer.write_string(this->v3_and_below_transactional_id, flexible);
@@ -97,10 +88,7 @@ void AddPartitionsToTxnRequest::encode(Writer& writer, [[maybe_unused]] std::int
     writer.write_int16(this->v3_and_below_producer_epoch);
   }
   if (version <= 3) {
-    writer.write_array_length(static_cast<std::int32_t>(this->v3_and_below_topics.size()), flexible);
-    for (const auto& item : this->v3_and_below_topics) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->v3_and_below_topics, flexible, [&](const AddPartitionsToTxnTopic& item) { item.encode(writer, version); });
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

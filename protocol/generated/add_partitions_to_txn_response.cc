@@ -40,10 +40,7 @@ bool AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult::decode(Reader& r
 void AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
   writer.write_string(this->name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->results_by_partition.size()), flexible);
-  for (const auto& item : this->results_by_partition) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->results_by_partition, flexible, [&](const AddPartitionsToTxnPartitionResult& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -58,10 +55,7 @@ bool AddPartitionsToTxnResponse::AddPartitionsToTxnResult::decode(Reader& reader
 
 void AddPartitionsToTxnResponse::AddPartitionsToTxnResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->transactional_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->topic_results.size()), true);
-  for (const auto& item : this->topic_results) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topic_results, true, [&](const AddPartitionsToTxnTopicResult& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -94,16 +88,10 @@ void AddPartitionsToTxnResponse::encode(Writer& writer, [[maybe_unused]] std::in
     writer.write_int16(this->error_code);
   }
   if (version >= 4) {
-    writer.write_array_length(static_cast<std::int32_t>(this->results_by_transaction.size()), flexible);
-    for (const auto& item : this->results_by_transaction) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->results_by_transaction, flexible, [&](const AddPartitionsToTxnResult& item) { item.encode(writer, version); });
   }
   if (version <= 3) {
-    writer.write_array_length(static_cast<std::int32_t>(this->results_by_topic_v3_and_below.size()), flexible);
-    for (const auto& item : this->results_by_topic_v3_and_below) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->results_by_topic_v3_and_below, flexible, [&](const AddPartitionsToTxnTopicResult& item) { item.encode(writer, version); });
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

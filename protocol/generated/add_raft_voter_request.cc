@@ -44,10 +44,7 @@ void AddRaftVoterRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t v
   writer.write_int32(this->timeout_ms);
   writer.write_int32(this->voter_id);
   writer.write_uuid(this->voter_directory_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->listeners.size()), true);
-  for (const auto& item : this->listeners) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->listeners, true, [&](const Listener& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

@@ -62,14 +62,8 @@ bool AlterClientQuotasRequest::EntryData::decode(Reader& reader, [[maybe_unused]
 
 void AlterClientQuotasRequest::EntryData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  writer.write_array_length(static_cast<std::int32_t>(this->entity.size()), flexible);
-  for (const auto& item : this->entity) {
-    item.encode(writer, version);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->ops.size()), flexible);
-  for (const auto& item : this->ops) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->entity, flexible, [&](const EntityData& item) { item.encode(writer, version); });
+  write_array(writer, this->ops, flexible, [&](const OpData& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -91,10 +85,7 @@ bool AlterClientQuotasRequest::decode(Reader& reader, [[maybe_unused]] std::int1
 
 void AlterClientQuotasRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  writer.write_array_length(static_cast<std::int32_t>(this->entries.size()), flexible);
-  for (const auto& item : this->entries) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->entries, flexible, [&](const EntryData& item) { item.encode(writer, version); });
   writer.write_bool(this->validate_only);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -44,10 +44,7 @@ void AlterClientQuotasResponse::EntryData::encode(Writer& writer, [[maybe_unused
   [[maybe_unused]] const bool flexible = version >= 1;
   writer.write_int16(this->error_code);
   writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->entity.size()), flexible);
-  for (const auto& item : this->entity) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->entity, flexible, [&](const EntityData& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -70,10 +67,7 @@ bool AlterClientQuotasResponse::decode(Reader& reader, [[maybe_unused]] std::int
 void AlterClientQuotasResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
   writer.write_int32(this->throttle_time_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->entries.size()), flexible);
-  for (const auto& item : this->entries) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->entries, flexible, [&](const EntryData& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -44,10 +44,7 @@ void AlterConfigsRequest::AlterConfigsResource::encode(Writer& writer, [[maybe_u
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int8(this->resource_type);
   writer.write_string(this->resource_name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->configs.size()), flexible);
-  for (const auto& item : this->configs) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->configs, flexible, [&](const AlterableConfig& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -69,10 +66,7 @@ bool AlterConfigsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
 
 void AlterConfigsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  writer.write_array_length(static_cast<std::int32_t>(this->resources.size()), flexible);
-  for (const auto& item : this->resources) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->resources, flexible, [&](const AlterConfigsResource& item) { item.encode(writer, version); });
   writer.write_bool(this->validate_only);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -30,10 +30,7 @@ void AlterPartitionReassignmentsRequest::ReassignablePartition::encode(Writer& w
   if (!this->replicas.has_value()) {
     writer.write_array_length(-1, true);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->replicas).size()), true);
-    for (const auto& item : *this->replicas) {
-      writer.write_int32(item);
-    }
+    write_array(writer, *this->replicas, true, [&](std::int32_t item) { writer.write_int32(item); });
   }
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
@@ -47,10 +44,7 @@ bool AlterPartitionReassignmentsRequest::ReassignableTopic::decode(Reader& reade
 
 void AlterPartitionReassignmentsRequest::ReassignableTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->name);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const ReassignablePartition& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -67,10 +61,7 @@ bool AlterPartitionReassignmentsRequest::decode(Reader& reader, [[maybe_unused]]
 
 void AlterPartitionReassignmentsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->timeout_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, true, [&](const ReassignableTopic& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

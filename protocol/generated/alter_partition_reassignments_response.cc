@@ -34,10 +34,7 @@ bool AlterPartitionReassignmentsResponse::ReassignableTopicResponse::decode(Read
 
 void AlterPartitionReassignmentsResponse::ReassignableTopicResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->name);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const ReassignablePartitionResponse& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -58,10 +55,7 @@ void AlterPartitionReassignmentsResponse::encode(Writer& writer, [[maybe_unused]
   writer.write_int32(this->throttle_time_ms);
   writer.write_int16(this->error_code);
   writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  writer.write_array_length(static_cast<std::int32_t>(this->responses.size()), true);
-  for (const auto& item : this->responses) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->responses, true, [&](const ReassignableTopicResponse& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

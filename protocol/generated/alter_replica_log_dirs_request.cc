@@ -21,10 +21,7 @@ bool AlterReplicaLogDirsRequest::AlterReplicaLogDirTopic::decode(Reader& reader,
 void AlterReplicaLogDirsRequest::AlterReplicaLogDirTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_string(this->name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partitions, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -43,10 +40,7 @@ bool AlterReplicaLogDirsRequest::AlterReplicaLogDir::decode(Reader& reader, [[ma
 void AlterReplicaLogDirsRequest::AlterReplicaLogDir::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_string(this->path, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const AlterReplicaLogDirTopic& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -67,10 +61,7 @@ bool AlterReplicaLogDirsRequest::decode(Reader& reader, [[maybe_unused]] std::in
 
 void AlterReplicaLogDirsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  writer.write_array_length(static_cast<std::int32_t>(this->dirs.size()), flexible);
-  for (const auto& item : this->dirs) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->dirs, flexible, [&](const AlterReplicaLogDir& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

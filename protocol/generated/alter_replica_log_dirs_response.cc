@@ -40,10 +40,7 @@ bool AlterReplicaLogDirsResponse::AlterReplicaLogDirTopicResult::decode(Reader& 
 void AlterReplicaLogDirsResponse::AlterReplicaLogDirTopicResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_string(this->topic_name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const AlterReplicaLogDirPartitionResult& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -66,10 +63,7 @@ bool AlterReplicaLogDirsResponse::decode(Reader& reader, [[maybe_unused]] std::i
 void AlterReplicaLogDirsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int32(this->throttle_time_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->results.size()), flexible);
-  for (const auto& item : this->results) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->results, flexible, [&](const AlterReplicaLogDirTopicResult& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -52,14 +52,8 @@ bool AlterUserScramCredentialsRequest::decode(Reader& reader, [[maybe_unused]] s
 }
 
 void AlterUserScramCredentialsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  writer.write_array_length(static_cast<std::int32_t>(this->deletions.size()), true);
-  for (const auto& item : this->deletions) {
-    item.encode(writer, version);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->upsertions.size()), true);
-  for (const auto& item : this->upsertions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->deletions, true, [&](const ScramCredentialDeletion& item) { item.encode(writer, version); });
+  write_array(writer, this->upsertions, true, [&](const ScramCredentialUpsertion& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

@@ -38,10 +38,7 @@ bool AlterUserScramCredentialsResponse::decode(Reader& reader, [[maybe_unused]] 
 
 void AlterUserScramCredentialsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->throttle_time_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->results.size()), true);
-  for (const auto& item : this->results) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->results, true, [&](const AlterUserScramCredentialsResult& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

@@ -105,10 +105,7 @@ bool ApiVersionsResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t v
 void ApiVersionsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
   writer.write_int16(this->error_code);
-  writer.write_array_length(static_cast<std::int32_t>(this->api_keys.size()), flexible);
-  for (const auto& item : this->api_keys) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->api_keys, flexible, [&](const ApiVersion& item) { item.encode(writer, version); });
   if (version >= 1) {
     writer.write_int32(this->throttle_time_ms);
   }
@@ -127,10 +124,7 @@ void ApiVersionsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t v
     if (write_supported_features) {
       unknown.write_before(writer, 0);
       Writer field_writer;
-      field_writer.write_array_length(static_cast<std::int32_t>(this->supported_features.size()), true);
-      for (const auto& item : this->supported_features) {
-        item.encode(field_writer, version);
-      }
+      write_array(field_writer, this->supported_features, true, [&](const SupportedFeatureKey& item) { item.encode(field_writer, version); });
       writer.write_tagged_field(0, field_writer.buffer());
     }
     if (write_finalized_features_epoch) {
@@ -142,10 +136,7 @@ void ApiVersionsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t v
     if (write_finalized_features) {
       unknown.write_before(writer, 2);
       Writer field_writer;
-      field_writer.write_array_length(static_cast<std::int32_t>(this->finalized_features.size()), true);
-      for (const auto& item : this->finalized_features) {
-        item.encode(field_writer, version);
-      }
+      write_array(field_writer, this->finalized_features, true, [&](const FinalizedFeatureKey& item) { item.encode(field_writer, version); });
       writer.write_tagged_field(2, field_writer.buffer());
     }
     if (write_zk_migration_ready) {

@@ -20,10 +20,7 @@ bool ConsumerGroupDescribeRequest::decode(Reader& reader, [[maybe_unused]] std::
 }
 
 void ConsumerGroupDescribeRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  writer.write_array_length(static_cast<std::int32_t>(this->group_ids.size()), true);
-  for (const auto& item : this->group_ids) {
-    writer.write_compact_string(item);
-  }
+  write_array(writer, this->group_ids, true, [&](const std::string& item) { writer.write_compact_string(item); });
   writer.write_bool(this->include_authorized_operations);
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }

@@ -21,10 +21,7 @@ bool ConsumerGroupDescribeResponse::TopicPartitions::decode(Reader& reader, [[ma
 void ConsumerGroupDescribeResponse::TopicPartitions::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_uuid(this->topic_id);
   writer.write_compact_string(this->topic_name);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partitions, true, [&](std::int32_t item) { writer.write_int32(item); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -35,10 +32,7 @@ bool ConsumerGroupDescribeResponse::Assignment::decode(Reader& reader, [[maybe_u
 }
 
 void ConsumerGroupDescribeResponse::Assignment::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  writer.write_array_length(static_cast<std::int32_t>(this->topic_partitions.size()), true);
-  for (const auto& item : this->topic_partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topic_partitions, true, [&](const TopicPartitions& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -64,10 +58,7 @@ void ConsumerGroupDescribeResponse::Member::encode(Writer& writer, [[maybe_unuse
   writer.write_int32(this->member_epoch);
   writer.write_compact_string(this->client_id);
   writer.write_compact_string(this->client_host);
-  writer.write_array_length(static_cast<std::int32_t>(this->subscribed_topic_names.size()), true);
-  for (const auto& item : this->subscribed_topic_names) {
-    writer.write_compact_string(item);
-  }
+  write_array(writer, this->subscribed_topic_names, true, [&](const std::string& item) { writer.write_compact_string(item); });
   writer.write_compact_nullable_string(this->subscribed_topic_regex ? std::optional<std::string_view>(*this->subscribed_topic_regex) : std::nullopt);
   this->assignment.encode(writer, version);
   this->target_assignment.encode(writer, version);
@@ -96,10 +87,7 @@ void ConsumerGroupDescribeResponse::DescribedGroup::encode(Writer& writer, [[may
   writer.write_int32(this->group_epoch);
   writer.write_int32(this->assignment_epoch);
   writer.write_compact_string(this->assignor_name);
-  writer.write_array_length(static_cast<std::int32_t>(this->members.size()), true);
-  for (const auto& item : this->members) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->members, true, [&](const Member& item) { item.encode(writer, version); });
   writer.write_int32(this->authorized_operations);
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
@@ -117,10 +105,7 @@ bool ConsumerGroupDescribeResponse::decode(Reader& reader, [[maybe_unused]] std:
 
 void ConsumerGroupDescribeResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->throttle_time_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->groups.size()), true);
-  for (const auto& item : this->groups) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->groups, true, [&](const DescribedGroup& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

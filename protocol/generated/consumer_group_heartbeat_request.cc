@@ -19,10 +19,7 @@ bool ConsumerGroupHeartbeatRequest::TopicPartitions::decode(Reader& reader, [[ma
 
 void ConsumerGroupHeartbeatRequest::TopicPartitions::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_uuid(this->topic_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partitions, true, [&](std::int32_t item) { writer.write_int32(item); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -77,10 +74,7 @@ void ConsumerGroupHeartbeatRequest::encode(Writer& writer, [[maybe_unused]] std:
   if (!this->subscribed_topic_names.has_value()) {
     writer.write_array_length(-1, true);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->subscribed_topic_names).size()), true);
-    for (const auto& item : *this->subscribed_topic_names) {
-      writer.write_compact_string(item);
-    }
+    write_array(writer, *this->subscribed_topic_names, true, [&](const std::string& item) { writer.write_compact_string(item); });
   }
   if (version >= 1) {
     writer.write_compact_nullable_string(this->subscribed_topic_regex ? std::optional<std::string_view>(*this->subscribed_topic_regex) : std::nullopt);
@@ -89,10 +83,7 @@ void ConsumerGroupHeartbeatRequest::encode(Writer& writer, [[maybe_unused]] std:
   if (!this->topic_partitions.has_value()) {
     writer.write_array_length(-1, true);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->topic_partitions).size()), true);
-    for (const auto& item : *this->topic_partitions) {
-      item.encode(writer, version);
-    }
+    write_array(writer, *this->topic_partitions, true, [&](const TopicPartitions& item) { item.encode(writer, version); });
   }
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }

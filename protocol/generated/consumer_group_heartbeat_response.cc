@@ -19,10 +19,7 @@ bool ConsumerGroupHeartbeatResponse::TopicPartitions::decode(Reader& reader, [[m
 
 void ConsumerGroupHeartbeatResponse::TopicPartitions::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_uuid(this->topic_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partitions, true, [&](std::int32_t item) { writer.write_int32(item); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -33,10 +30,7 @@ bool ConsumerGroupHeartbeatResponse::Assignment::decode(Reader& reader, [[maybe_
 }
 
 void ConsumerGroupHeartbeatResponse::Assignment::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  writer.write_array_length(static_cast<std::int32_t>(this->topic_partitions.size()), true);
-  for (const auto& item : this->topic_partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topic_partitions, true, [&](const TopicPartitions& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

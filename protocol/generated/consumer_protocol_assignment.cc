@@ -15,10 +15,7 @@ bool ConsumerProtocolAssignment::TopicPartition::decode(Reader& reader, [[maybe_
 
 void ConsumerProtocolAssignment::TopicPartition::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_string(this->topic);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), false);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partitions, false, [&](std::int32_t item) { writer.write_int32(item); });
 }
 
 bool ConsumerProtocolAssignment::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -32,10 +29,7 @@ bool ConsumerProtocolAssignment::decode(Reader& reader, [[maybe_unused]] std::in
 }
 
 void ConsumerProtocolAssignment::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  writer.write_array_length(static_cast<std::int32_t>(this->assigned_partitions.size()), false);
-  for (const auto& item : this->assigned_partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->assigned_partitions, false, [&](const TopicPartition& item) { item.encode(writer, version); });
   writer.write_nullable_bytes(this->user_data ? std::optional<BytesView>(*this->user_data) : std::nullopt);
 }
 

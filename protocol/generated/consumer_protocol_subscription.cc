@@ -17,10 +17,7 @@ bool ConsumerProtocolSubscription::TopicPartition::decode(Reader& reader, [[mayb
 
 void ConsumerProtocolSubscription::TopicPartition::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_string(this->topic);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), false);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partitions, false, [&](std::int32_t item) { writer.write_int32(item); });
 }
 
 bool ConsumerProtocolSubscription::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -43,16 +40,10 @@ bool ConsumerProtocolSubscription::decode(Reader& reader, [[maybe_unused]] std::
 }
 
 void ConsumerProtocolSubscription::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), false);
-  for (const auto& item : this->topics) {
-    writer.write_string(item);
-  }
+  write_array(writer, this->topics, false, [&](const std::string& item) { writer.write_string(item); });
   writer.write_nullable_bytes(this->user_data ? std::optional<BytesView>(*this->user_data) : std::nullopt);
   if (version >= 1) {
-    writer.write_array_length(static_cast<std::int32_t>(this->owned_partitions.size()), false);
-    for (const auto& item : this->owned_partitions) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->owned_partitions, false, [&](const TopicPartition& item) { item.encode(writer, version); });
   }
   if (version >= 2) {
     writer.write_int32(this->generation_id);

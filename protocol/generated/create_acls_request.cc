@@ -56,10 +56,7 @@ bool CreateAclsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
 
 void CreateAclsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  writer.write_array_length(static_cast<std::int32_t>(this->creations.size()), flexible);
-  for (const auto& item : this->creations) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->creations, flexible, [&](const AclCreation& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

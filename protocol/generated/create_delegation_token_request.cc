@@ -57,10 +57,7 @@ void CreateDelegationTokenRequest::encode(Writer& writer, [[maybe_unused]] std::
   if (version >= 3) {
     writer.write_nullable_string(this->owner_principal_name ? std::optional<std::string_view>(*this->owner_principal_name) : std::nullopt, flexible);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->renewers.size()), flexible);
-  for (const auto& item : this->renewers) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->renewers, flexible, [&](const CreatableRenewers& item) { item.encode(writer, version); });
   writer.write_int64(this->max_lifetime_ms);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -19,10 +19,7 @@ bool CreatePartitionsRequest::CreatePartitionsAssignment::decode(Reader& reader,
 
 void CreatePartitionsRequest::CreatePartitionsAssignment::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  writer.write_array_length(static_cast<std::int32_t>(this->broker_ids.size()), flexible);
-  for (const auto& item : this->broker_ids) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->broker_ids, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -56,10 +53,7 @@ void CreatePartitionsRequest::CreatePartitionsTopic::encode(Writer& writer, [[ma
   if (!this->assignments.has_value()) {
     writer.write_array_length(-1, flexible);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->assignments).size()), flexible);
-    for (const auto& item : *this->assignments) {
-      item.encode(writer, version);
-    }
+    write_array(writer, *this->assignments, flexible, [&](const CreatePartitionsAssignment& item) { item.encode(writer, version); });
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
@@ -83,10 +77,7 @@ bool CreatePartitionsRequest::decode(Reader& reader, [[maybe_unused]] std::int16
 
 void CreatePartitionsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const CreatePartitionsTopic& item) { item.encode(writer, version); });
   writer.write_int32(this->timeout_ms);
   writer.write_bool(this->validate_only);
   if (flexible) {

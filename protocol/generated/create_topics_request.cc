@@ -23,10 +23,7 @@ bool CreateTopicsRequest::CreatableReplicaAssignment::decode(Reader& reader, [[m
 void CreateTopicsRequest::CreatableReplicaAssignment::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 5;
   writer.write_int32(this->partition_index);
-  writer.write_array_length(static_cast<std::int32_t>(this->broker_ids.size()), flexible);
-  for (const auto& item : this->broker_ids) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->broker_ids, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -69,14 +66,8 @@ void CreateTopicsRequest::CreatableTopic::encode(Writer& writer, [[maybe_unused]
   writer.write_string(this->name, flexible);
   writer.write_int32(this->num_partitions);
   writer.write_int16(this->replication_factor);
-  writer.write_array_length(static_cast<std::int32_t>(this->assignments.size()), flexible);
-  for (const auto& item : this->assignments) {
-    item.encode(writer, version);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->configs.size()), flexible);
-  for (const auto& item : this->configs) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->assignments, flexible, [&](const CreatableReplicaAssignment& item) { item.encode(writer, version); });
+  write_array(writer, this->configs, flexible, [&](const CreatableTopicConfig& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -101,10 +92,7 @@ bool CreateTopicsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
 
 void CreateTopicsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 5;
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const CreatableTopic& item) { item.encode(writer, version); });
   writer.write_int32(this->timeout_ms);
   if (version >= 1) {
     writer.write_bool(this->validate_only);

@@ -92,10 +92,7 @@ void CreateTopicsResponse::CreatableTopicResult::encode(Writer& writer, [[maybe_
     if (!this->configs.has_value()) {
       writer.write_array_length(-1, flexible);
     } else {
-      writer.write_array_length(static_cast<std::int32_t>((*this->configs).size()), flexible);
-      for (const auto& item : *this->configs) {
-        item.encode(writer, version);
-      }
+      write_array(writer, *this->configs, flexible, [&](const CreatableTopicConfigs& item) { item.encode(writer, version); });
     }
   }
   if (flexible) {
@@ -135,10 +132,7 @@ void CreateTopicsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t 
   if (version >= 2) {
     writer.write_int32(this->throttle_time_ms);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const CreatableTopicResult& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -58,10 +58,7 @@ bool DeleteAclsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
 
 void DeleteAclsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  writer.write_array_length(static_cast<std::int32_t>(this->filters.size()), flexible);
-  for (const auto& item : this->filters) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->filters, flexible, [&](const DeleteAclsFilter& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

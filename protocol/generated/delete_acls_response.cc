@@ -62,10 +62,7 @@ void DeleteAclsResponse::DeleteAclsFilterResult::encode(Writer& writer, [[maybe_
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int16(this->error_code);
   writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->matching_acls.size()), flexible);
-  for (const auto& item : this->matching_acls) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->matching_acls, flexible, [&](const DeleteAclsMatchingAcl& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -88,10 +85,7 @@ bool DeleteAclsResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t ve
 void DeleteAclsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int32(this->throttle_time_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->filter_results.size()), flexible);
-  for (const auto& item : this->filter_results) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->filter_results, flexible, [&](const DeleteAclsFilterResult& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

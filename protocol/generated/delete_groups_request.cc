@@ -23,10 +23,7 @@ bool DeleteGroupsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
 
 void DeleteGroupsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  writer.write_array_length(static_cast<std::int32_t>(this->groups_names.size()), flexible);
-  for (const auto& item : this->groups_names) {
-    writer.write_string(item, flexible);
-  }
+  write_array(writer, this->groups_names, flexible, [&](const std::string& item) { writer.write_string(item, flexible); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -40,10 +40,7 @@ bool DeleteRecordsRequest::DeleteRecordsTopic::decode(Reader& reader, [[maybe_un
 void DeleteRecordsRequest::DeleteRecordsTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_string(this->name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const DeleteRecordsPartition& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -65,10 +62,7 @@ bool DeleteRecordsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t 
 
 void DeleteRecordsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const DeleteRecordsTopic& item) { item.encode(writer, version); });
   writer.write_int32(this->timeout_ms);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -45,16 +45,10 @@ bool DeleteTopicsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
 void DeleteTopicsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
   if (version >= 6) {
-    writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-    for (const auto& item : this->topics) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->topics, flexible, [&](const DeleteTopicState& item) { item.encode(writer, version); });
   }
   if (version <= 5) {
-    writer.write_array_length(static_cast<std::int32_t>(this->topic_names.size()), flexible);
-    for (const auto& item : this->topic_names) {
-      writer.write_string(item, flexible);
-    }
+    write_array(writer, this->topic_names, flexible, [&](const std::string& item) { writer.write_string(item, flexible); });
   }
   writer.write_int32(this->timeout_ms);
   if (flexible) {

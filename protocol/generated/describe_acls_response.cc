@@ -54,10 +54,7 @@ void DescribeAclsResponse::DescribeAclsResource::encode(Writer& writer, [[maybe_
   if (version >= 1) {
     writer.write_int8(this->pattern_type);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->acls.size()), flexible);
-  for (const auto& item : this->acls) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->acls, flexible, [&](const AclDescription& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -84,10 +81,7 @@ void DescribeAclsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t 
   writer.write_int32(this->throttle_time_ms);
   writer.write_int16(this->error_code);
   writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->resources.size()), flexible);
-  for (const auto& item : this->resources) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->resources, flexible, [&](const DescribeAclsResource& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -47,10 +47,7 @@ bool DescribeClientQuotasRequest::decode(Reader& reader, [[maybe_unused]] std::i
 
 void DescribeClientQuotasRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  writer.write_array_length(static_cast<std::int32_t>(this->components.size()), flexible);
-  for (const auto& item : this->components) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->components, flexible, [&](const ComponentData& item) { item.encode(writer, version); });
   writer.write_bool(this->strict);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -60,14 +60,8 @@ bool DescribeClientQuotasResponse::EntryData::decode(Reader& reader, [[maybe_unu
 
 void DescribeClientQuotasResponse::EntryData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  writer.write_array_length(static_cast<std::int32_t>(this->entity.size()), flexible);
-  for (const auto& item : this->entity) {
-    item.encode(writer, version);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->values.size()), flexible);
-  for (const auto& item : this->values) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->entity, flexible, [&](const EntityData& item) { item.encode(writer, version); });
+  write_array(writer, this->values, flexible, [&](const ValueData& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -107,10 +101,7 @@ void DescribeClientQuotasResponse::encode(Writer& writer, [[maybe_unused]] std::
   if (!this->entries.has_value()) {
     writer.write_array_length(-1, flexible);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->entries).size()), flexible);
-    for (const auto& item : *this->entries) {
-      item.encode(writer, version);
-    }
+    write_array(writer, *this->entries, flexible, [&](const EntryData& item) { item.encode(writer, version); });
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -55,10 +55,7 @@ void DescribeClusterResponse::encode(Writer& writer, [[maybe_unused]] std::int16
   }
   writer.write_compact_string(this->cluster_id);
   writer.write_int32(this->controller_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->brokers.size()), true);
-  for (const auto& item : this->brokers) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->brokers, true, [&](const DescribeClusterBroker& item) { item.encode(writer, version); });
   writer.write_int32(this->cluster_authorized_operations);
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }

@@ -36,10 +36,7 @@ void DescribeConfigsRequest::DescribeConfigsResource::encode(Writer& writer, [[m
   if (!this->configuration_keys.has_value()) {
     writer.write_array_length(-1, flexible);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->configuration_keys).size()), flexible);
-    for (const auto& item : *this->configuration_keys) {
-      writer.write_string(item, flexible);
-    }
+    write_array(writer, *this->configuration_keys, flexible, [&](const std::string& item) { writer.write_string(item, flexible); });
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
@@ -67,10 +64,7 @@ bool DescribeConfigsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
 
 void DescribeConfigsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  writer.write_array_length(static_cast<std::int32_t>(this->resources.size()), flexible);
-  for (const auto& item : this->resources) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->resources, flexible, [&](const DescribeConfigsResource& item) { item.encode(writer, version); });
   if (version >= 1) {
     writer.write_bool(this->include_synonyms);
   }

@@ -71,10 +71,7 @@ void DescribeConfigsResponse::DescribeConfigsResourceResult::encode(Writer& writ
   }
   writer.write_bool(this->is_sensitive);
   if (version >= 1) {
-    writer.write_array_length(static_cast<std::int32_t>(this->synonyms.size()), flexible);
-    for (const auto& item : this->synonyms) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->synonyms, flexible, [&](const DescribeConfigsSynonym& item) { item.encode(writer, version); });
   }
   if (version >= 3) {
     writer.write_int8(this->config_type);
@@ -106,10 +103,7 @@ void DescribeConfigsResponse::DescribeConfigsResult::encode(Writer& writer, [[ma
   writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   writer.write_int8(this->resource_type);
   writer.write_string(this->resource_name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->configs.size()), flexible);
-  for (const auto& item : this->configs) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->configs, flexible, [&](const DescribeConfigsResourceResult& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -132,10 +126,7 @@ bool DescribeConfigsResponse::decode(Reader& reader, [[maybe_unused]] std::int16
 void DescribeConfigsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
   writer.write_int32(this->throttle_time_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->results.size()), flexible);
-  for (const auto& item : this->results) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->results, flexible, [&](const DescribeConfigsResult& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -3,6 +3,7 @@
 // change the generator and regenerate.
 #include "protocol/generated/describe_delegation_token_request.h"
 
+#include "protocol/wire/arrays.h"
 #include "protocol/wire/tagged_fields.h"
 
 namespace weir::protocol {
@@ -54,10 +55,7 @@ void DescribeDelegationTokenRequest::encode(Writer& writer, [[maybe_unused]] std
   if (!this->owners.has_value()) {
     writer.write_array_length(-1, flexible);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->owners).size()), flexible);
-    for (const auto& item : *this->owners) {
-      item.encode(writer, version);
-    }
+    write_array(writer, *this->owners, flexible, [&](const DescribeDelegationTokenOwner& item) { item.encode(writer, version); });
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -64,10 +64,7 @@ void DescribeDelegationTokenResponse::DescribedDelegationToken::encode(Writer& w
   writer.write_int64(this->max_timestamp);
   writer.write_string(this->token_id, flexible);
   writer.write_bytes(this->hmac, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->renewers.size()), flexible);
-  for (const auto& item : this->renewers) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->renewers, flexible, [&](const DescribedDelegationTokenRenewer& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -91,10 +88,7 @@ bool DescribeDelegationTokenResponse::decode(Reader& reader, [[maybe_unused]] st
 void DescribeDelegationTokenResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int16(this->error_code);
-  writer.write_array_length(static_cast<std::int32_t>(this->tokens.size()), flexible);
-  for (const auto& item : this->tokens) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->tokens, flexible, [&](const DescribedDelegationToken& item) { item.encode(writer, version); });
   writer.write_int32(this->throttle_time_ms);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

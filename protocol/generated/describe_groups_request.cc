@@ -26,10 +26,7 @@ bool DescribeGroupsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t
 
 void DescribeGroupsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 5;
-  writer.write_array_length(static_cast<std::int32_t>(this->groups.size()), flexible);
-  for (const auto& item : this->groups) {
-    writer.write_string(item, flexible);
-  }
+  write_array(writer, this->groups, flexible, [&](const std::string& item) { writer.write_string(item, flexible); });
   if (version >= 3) {
     writer.write_bool(this->include_authorized_operations);
   }

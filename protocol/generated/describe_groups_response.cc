@@ -65,10 +65,7 @@ void DescribeGroupsResponse::DescribedGroup::encode(Writer& writer, [[maybe_unus
   writer.write_string(this->group_state, flexible);
   writer.write_string(this->protocol_type, flexible);
   writer.write_string(this->protocol_data, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->members.size()), flexible);
-  for (const auto& item : this->members) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->members, flexible, [&](const DescribedGroupMember& item) { item.encode(writer, version); });
   if (version >= 3) {
     writer.write_int32(this->authorized_operations);
   }
@@ -98,10 +95,7 @@ void DescribeGroupsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_
   if (version >= 1) {
     writer.write_int32(this->throttle_time_ms);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->groups.size()), flexible);
-  for (const auto& item : this->groups) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->groups, flexible, [&](const DescribedGroup& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

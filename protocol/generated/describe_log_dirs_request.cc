@@ -21,10 +21,7 @@ bool DescribeLogDirsRequest::DescribableLogDirTopic::decode(Reader& reader, [[ma
 void DescribeLogDirsRequest::DescribableLogDirTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_string(this->topic, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partitions, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -58,10 +55,7 @@ void DescribeLogDirsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_
   if (!this->topics.has_value()) {
     writer.write_array_length(-1, flexible);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->topics).size()), flexible);
-    for (const auto& item : *this->topics) {
-      item.encode(writer, version);
-    }
+    write_array(writer, *this->topics, flexible, [&](const DescribableLogDirTopic& item) { item.encode(writer, version); });
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -44,10 +44,7 @@ bool DescribeLogDirsResponse::DescribeLogDirsTopic::decode(Reader& reader, [[may
 void DescribeLogDirsResponse::DescribeLogDirsTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_string(this->name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const DescribeLogDirsPartition& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -74,10 +71,7 @@ void DescribeLogDirsResponse::DescribeLogDirsResult::encode(Writer& writer, [[ma
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int16(this->error_code);
   writer.write_string(this->log_dir, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const DescribeLogDirsTopic& item) { item.encode(writer, version); });
   if (version >= 4) {
     writer.write_int64(this->total_bytes);
   }
@@ -112,10 +106,7 @@ void DescribeLogDirsResponse::encode(Writer& writer, [[maybe_unused]] std::int16
   if (version >= 3) {
     writer.write_int16(this->error_code);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->results.size()), flexible);
-  for (const auto& item : this->results) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->results, flexible, [&](const DescribeLogDirsResult& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -44,10 +44,7 @@ void DescribeProducersResponse::PartitionResponse::encode(Writer& writer, [[mayb
   writer.write_int32(this->partition_index);
   writer.write_int16(this->error_code);
   writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  writer.write_array_length(static_cast<std::int32_t>(this->active_producers.size()), true);
-  for (const auto& item : this->active_producers) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->active_producers, true, [&](const ProducerState& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -60,10 +57,7 @@ bool DescribeProducersResponse::TopicResponse::decode(Reader& reader, [[maybe_un
 
 void DescribeProducersResponse::TopicResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->name);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const PartitionResponse& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -80,10 +74,7 @@ bool DescribeProducersResponse::decode(Reader& reader, [[maybe_unused]] std::int
 
 void DescribeProducersResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->throttle_time_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, true, [&](const TopicResponse& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

@@ -28,10 +28,7 @@ bool DescribeQuorumRequest::TopicData::decode(Reader& reader, [[maybe_unused]] s
 
 void DescribeQuorumRequest::TopicData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->topic_name);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const PartitionData& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -46,10 +43,7 @@ bool DescribeQuorumRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t
 }
 
 void DescribeQuorumRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, true, [&](const TopicData& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

@@ -65,14 +65,8 @@ void DescribeQuorumResponse::PartitionData::encode(Writer& writer, [[maybe_unuse
   writer.write_int32(this->leader_id);
   writer.write_int32(this->leader_epoch);
   writer.write_int64(this->high_watermark);
-  writer.write_array_length(static_cast<std::int32_t>(this->current_voters.size()), true);
-  for (const auto& item : this->current_voters) {
-    item.encode(writer, version);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->observers.size()), true);
-  for (const auto& item : this->observers) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->current_voters, true, [&](const ReplicaState& item) { item.encode(writer, version); });
+  write_array(writer, this->observers, true, [&](const ReplicaState& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -85,10 +79,7 @@ bool DescribeQuorumResponse::TopicData::decode(Reader& reader, [[maybe_unused]] 
 
 void DescribeQuorumResponse::TopicData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->topic_name);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const PartitionData& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -116,10 +107,7 @@ bool DescribeQuorumResponse::Node::decode(Reader& reader, [[maybe_unused]] std::
 
 void DescribeQuorumResponse::Node::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->node_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->listeners.size()), true);
-  for (const auto& item : this->listeners) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->listeners, true, [&](const Listener& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -145,15 +133,9 @@ void DescribeQuorumResponse::encode(Writer& writer, [[maybe_unused]] std::int16_
   if (version >= 2) {
     writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, true, [&](const TopicData& item) { item.encode(writer, version); });
   if (version >= 2) {
-    writer.write_array_length(static_cast<std::int32_t>(this->nodes.size()), true);
-    for (const auto& item : this->nodes) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->nodes, true, [&](const Node& item) { item.encode(writer, version); });
   }
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }

@@ -49,10 +49,7 @@ bool DescribeTopicPartitionsRequest::decode(Reader& reader, [[maybe_unused]] std
 }
 
 void DescribeTopicPartitionsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, true, [&](const TopicRequest& item) { item.encode(writer, version); });
   writer.write_int32(this->response_partition_limit);
   writer.write_int8(this->cursor.has_value() ? 1 : -1);
   if (this->cursor.has_value()) this->cursor->encode(writer, version);

@@ -49,34 +49,19 @@ void DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponsePartition::
   writer.write_int32(this->partition_index);
   writer.write_int32(this->leader_id);
   writer.write_int32(this->leader_epoch);
-  writer.write_array_length(static_cast<std::int32_t>(this->replica_nodes.size()), true);
-  for (const auto& item : this->replica_nodes) {
-    writer.write_int32(item);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->isr_nodes.size()), true);
-  for (const auto& item : this->isr_nodes) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->replica_nodes, true, [&](std::int32_t item) { writer.write_int32(item); });
+  write_array(writer, this->isr_nodes, true, [&](std::int32_t item) { writer.write_int32(item); });
   if (!this->eligible_leader_replicas.has_value()) {
     writer.write_array_length(-1, true);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->eligible_leader_replicas).size()), true);
-    for (const auto& item : *this->eligible_leader_replicas) {
-      writer.write_int32(item);
-    }
+    write_array(writer, *this->eligible_leader_replicas, true, [&](std::int32_t item) { writer.write_int32(item); });
   }
   if (!this->last_known_elr.has_value()) {
     writer.write_array_length(-1, true);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->last_known_elr).size()), true);
-    for (const auto& item : *this->last_known_elr) {
-      writer.write_int32(item);
-    }
+    write_array(writer, *this->last_known_elr, true, [&](std::int32_t item) { writer.write_int32(item); });
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->offline_replicas.size()), true);
-  for (const auto& item : this->offline_replicas) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->offline_replicas, true, [&](std::int32_t item) { writer.write_int32(item); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -96,10 +81,7 @@ void DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponseTopic::enco
   writer.write_compact_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt);
   writer.write_uuid(this->topic_id);
   writer.write_bool(this->is_internal);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const DescribeTopicPartitionsResponsePartition& item) { item.encode(writer, version); });
   writer.write_int32(this->topic_authorized_operations);
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
@@ -135,10 +117,7 @@ bool DescribeTopicPartitionsResponse::decode(Reader& reader, [[maybe_unused]] st
 
 void DescribeTopicPartitionsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->throttle_time_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, true, [&](const DescribeTopicPartitionsResponseTopic& item) { item.encode(writer, version); });
   writer.write_int8(this->next_cursor.has_value() ? 1 : -1);
   if (this->next_cursor.has_value()) this->next_cursor->encode(writer, version);
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

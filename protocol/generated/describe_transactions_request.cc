@@ -19,10 +19,7 @@ bool DescribeTransactionsRequest::decode(Reader& reader, [[maybe_unused]] std::i
 }
 
 void DescribeTransactionsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  writer.write_array_length(static_cast<std::int32_t>(this->transactional_ids.size()), true);
-  for (const auto& item : this->transactional_ids) {
-    writer.write_compact_string(item);
-  }
+  write_array(writer, this->transactional_ids, true, [&](const std::string& item) { writer.write_compact_string(item); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

@@ -17,10 +17,7 @@ bool DescribeTransactionsResponse::TopicData::decode(Reader& reader, [[maybe_unu
 
 void DescribeTransactionsResponse::TopicData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->topic);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partitions, true, [&](std::int32_t item) { writer.write_int32(item); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -45,10 +42,7 @@ void DescribeTransactionsResponse::TransactionState::encode(Writer& writer, [[ma
   writer.write_int64(this->transaction_start_time_ms);
   writer.write_int64(this->producer_id);
   writer.write_int16(this->producer_epoch);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, true, [&](const TopicData& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -65,10 +59,7 @@ bool DescribeTransactionsResponse::decode(Reader& reader, [[maybe_unused]] std::
 
 void DescribeTransactionsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->throttle_time_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->transaction_states.size()), true);
-  for (const auto& item : this->transaction_states) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->transaction_states, true, [&](const TransactionState& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

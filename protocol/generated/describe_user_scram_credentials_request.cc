@@ -3,6 +3,7 @@
 // change the generator and regenerate.
 #include "protocol/generated/describe_user_scram_credentials_request.h"
 
+#include "protocol/wire/arrays.h"
 #include "protocol/wire/tagged_fields.h"
 
 namespace weir::protocol {
@@ -42,10 +43,7 @@ void DescribeUserScramCredentialsRequest::encode(Writer& writer, [[maybe_unused]
   if (!this->users.has_value()) {
     writer.write_array_length(-1, true);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->users).size()), true);
-    for (const auto& item : *this->users) {
-      item.encode(writer, version);
-    }
+    write_array(writer, *this->users, true, [&](const UserName& item) { item.encode(writer, version); });
   }
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }

@@ -36,10 +36,7 @@ void DescribeUserScramCredentialsResponse::DescribeUserScramCredentialsResult::e
   writer.write_compact_string(this->user);
   writer.write_int16(this->error_code);
   writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  writer.write_array_length(static_cast<std::int32_t>(this->credential_infos.size()), true);
-  for (const auto& item : this->credential_infos) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->credential_infos, true, [&](const CredentialInfo& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -60,10 +57,7 @@ void DescribeUserScramCredentialsResponse::encode(Writer& writer, [[maybe_unused
   writer.write_int32(this->throttle_time_ms);
   writer.write_int16(this->error_code);
   writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  writer.write_array_length(static_cast<std::int32_t>(this->results.size()), true);
-  for (const auto& item : this->results) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->results, true, [&](const DescribeUserScramCredentialsResult& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

@@ -21,10 +21,7 @@ bool ElectLeadersRequest::TopicPartitions::decode(Reader& reader, [[maybe_unused
 void ElectLeadersRequest::TopicPartitions::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_string(this->topic, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partitions, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -65,10 +62,7 @@ void ElectLeadersRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t v
   if (!this->topic_partitions.has_value()) {
     writer.write_array_length(-1, flexible);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->topic_partitions).size()), flexible);
-    for (const auto& item : *this->topic_partitions) {
-      item.encode(writer, version);
-    }
+    write_array(writer, *this->topic_partitions, flexible, [&](const TopicPartitions& item) { item.encode(writer, version); });
   }
   writer.write_int32(this->timeout_ms);
   if (flexible) {

@@ -44,10 +44,7 @@ bool ElectLeadersResponse::ReplicaElectionResult::decode(Reader& reader, [[maybe
 void ElectLeadersResponse::ReplicaElectionResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_string(this->topic, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partition_result.size()), flexible);
-  for (const auto& item : this->partition_result) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partition_result, flexible, [&](const PartitionResult& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -76,10 +73,7 @@ void ElectLeadersResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t 
   if (version >= 1) {
     writer.write_int16(this->error_code);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->replica_election_results.size()), flexible);
-  for (const auto& item : this->replica_election_results) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->replica_election_results, flexible, [&](const ReplicaElectionResult& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -104,10 +104,7 @@ void FetchRequest::FetchTopic::encode(Writer& writer, [[maybe_unused]] std::int1
   if (version >= 13) {
     writer.write_uuid(this->topic_id);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const FetchPartition& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -136,10 +133,7 @@ void FetchRequest::ForgottenTopic::encode(Writer& writer, [[maybe_unused]] std::
   if (version >= 13) {
     writer.write_uuid(this->topic_id);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partitions, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -214,15 +208,9 @@ void FetchRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version)
   if (version >= 7) {
     writer.write_int32(this->session_epoch);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const FetchTopic& item) { item.encode(writer, version); });
   if (version >= 7) {
-    writer.write_array_length(static_cast<std::int32_t>(this->forgotten_topics_data.size()), flexible);
-    for (const auto& item : this->forgotten_topics_data) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->forgotten_topics_data, flexible, [&](const ForgottenTopic& item) { item.encode(writer, version); });
   }
   if (version >= 11) {
     writer.write_string(this->rack_id, flexible);

@@ -137,10 +137,7 @@ void FetchResponse::PartitionData::encode(Writer& writer, [[maybe_unused]] std::
     if (!this->aborted_transactions.has_value()) {
       writer.write_array_length(-1, flexible);
     } else {
-      writer.write_array_length(static_cast<std::int32_t>((*this->aborted_transactions).size()), flexible);
-      for (const auto& item : *this->aborted_transactions) {
-        item.encode(writer, version);
-      }
+      write_array(writer, *this->aborted_transactions, flexible, [&](const AbortedTransaction& item) { item.encode(writer, version); });
     }
   }
   if (version >= 11) {
@@ -202,10 +199,7 @@ void FetchResponse::FetchableTopicResponse::encode(Writer& writer, [[maybe_unuse
   if (version >= 13) {
     writer.write_uuid(this->topic_id);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const PartitionData& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -269,10 +263,7 @@ void FetchResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version
   if (version >= 7) {
     writer.write_int32(this->session_id);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->responses.size()), flexible);
-  for (const auto& item : this->responses) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->responses, flexible, [&](const FetchableTopicResponse& item) { item.encode(writer, version); });
   if (flexible) {
     std::uint32_t tagged_count = static_cast<std::uint32_t>(this->unknown_tagged_fields.size());
     const bool write_node_endpoints = version >= 16 && !this->node_endpoints.empty();
@@ -282,10 +273,7 @@ void FetchResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version
     if (write_node_endpoints) {
       unknown.write_before(writer, 0);
       Writer field_writer;
-      field_writer.write_array_length(static_cast<std::int32_t>(this->node_endpoints.size()), true);
-      for (const auto& item : this->node_endpoints) {
-        item.encode(field_writer, version);
-      }
+      write_array(field_writer, this->node_endpoints, true, [&](const NodeEndpoint& item) { item.encode(field_writer, version); });
       writer.write_tagged_field(0, field_writer.buffer());
     }
     unknown.write_rest(writer);

@@ -38,10 +38,7 @@ void FindCoordinatorRequest::encode(Writer& writer, [[maybe_unused]] std::int16_
     writer.write_int8(this->key_type);
   }
   if (version >= 4) {
-    writer.write_array_length(static_cast<std::int32_t>(this->coordinator_keys.size()), flexible);
-    for (const auto& item : this->coordinator_keys) {
-      writer.write_string(item, flexible);
-    }
+    write_array(writer, this->coordinator_keys, flexible, [&](const std::string& item) { writer.write_string(item, flexible); });
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

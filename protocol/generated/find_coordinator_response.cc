@@ -85,10 +85,7 @@ void FindCoordinatorResponse::encode(Writer& writer, [[maybe_unused]] std::int16
     writer.write_int32(this->port);
   }
   if (version >= 4) {
-    writer.write_array_length(static_cast<std::int32_t>(this->coordinators.size()), flexible);
-    for (const auto& item : this->coordinators) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->coordinators, flexible, [&](const Coordinator& item) { item.encode(writer, version); });
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -31,17 +31,11 @@ void GetTelemetrySubscriptionsResponse::encode(Writer& writer, [[maybe_unused]] 
   writer.write_int16(this->error_code);
   writer.write_uuid(this->client_instance_id);
   writer.write_int32(this->subscription_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->accepted_compression_types.size()), true);
-  for (const auto& item : this->accepted_compression_types) {
-    writer.write_int8(item);
-  }
+  write_array(writer, this->accepted_compression_types, true, [&](std::int8_t item) { writer.write_int8(item); });
   writer.write_int32(this->push_interval_ms);
   writer.write_int32(this->telemetry_max_bytes);
   writer.write_bool(this->delta_temporality);
-  writer.write_array_length(static_cast<std::int32_t>(this->requested_metrics.size()), true);
-  for (const auto& item : this->requested_metrics) {
-    writer.write_compact_string(item);
-  }
+  write_array(writer, this->requested_metrics, true, [&](const std::string& item) { writer.write_compact_string(item); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

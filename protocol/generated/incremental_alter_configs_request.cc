@@ -46,10 +46,7 @@ void IncrementalAlterConfigsRequest::AlterConfigsResource::encode(Writer& writer
   [[maybe_unused]] const bool flexible = version >= 1;
   writer.write_int8(this->resource_type);
   writer.write_string(this->resource_name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->configs.size()), flexible);
-  for (const auto& item : this->configs) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->configs, flexible, [&](const AlterableConfig& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -71,10 +68,7 @@ bool IncrementalAlterConfigsRequest::decode(Reader& reader, [[maybe_unused]] std
 
 void IncrementalAlterConfigsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  writer.write_array_length(static_cast<std::int32_t>(this->resources.size()), flexible);
-  for (const auto& item : this->resources) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->resources, flexible, [&](const AlterConfigsResource& item) { item.encode(writer, version); });
   writer.write_bool(this->validate_only);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -50,10 +50,7 @@ bool IncrementalAlterConfigsResponse::decode(Reader& reader, [[maybe_unused]] st
 void IncrementalAlterConfigsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
   writer.write_int32(this->throttle_time_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->responses.size()), flexible);
-  for (const auto& item : this->responses) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->responses, flexible, [&](const AlterConfigsResourceResponse& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

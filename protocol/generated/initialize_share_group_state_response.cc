@@ -34,10 +34,7 @@ bool InitializeShareGroupStateResponse::InitializeStateResult::decode(Reader& re
 
 void InitializeShareGroupStateResponse::InitializeStateResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_uuid(this->topic_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const PartitionResult& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -52,10 +49,7 @@ bool InitializeShareGroupStateResponse::decode(Reader& reader, [[maybe_unused]] 
 }
 
 void InitializeShareGroupStateResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  writer.write_array_length(static_cast<std::int32_t>(this->results.size()), true);
-  for (const auto& item : this->results) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->results, true, [&](const InitializeStateResult& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

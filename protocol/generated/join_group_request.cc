@@ -67,10 +67,7 @@ void JoinGroupRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t vers
     writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt, flexible);
   }
   writer.write_string(this->protocol_type, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->protocols.size()), flexible);
-  for (const auto& item : this->protocols) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->protocols, flexible, [&](const JoinGroupRequestProtocol& item) { item.encode(writer, version); });
   if (version >= 8) {
     writer.write_nullable_string(this->reason ? std::optional<std::string_view>(*this->reason) : std::nullopt, flexible);
   }

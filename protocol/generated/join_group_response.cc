@@ -86,10 +86,7 @@ void JoinGroupResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t ver
     writer.write_bool(this->skip_assignment);
   }
   writer.write_string(this->member_id, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->members.size()), flexible);
-  for (const auto& item : this->members) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->members, flexible, [&](const JoinGroupResponseMember& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -61,10 +61,7 @@ void LeaveGroupRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t ver
     writer.write_string(this->member_id, flexible);
   }
   if (version >= 3) {
-    writer.write_array_length(static_cast<std::int32_t>(this->members.size()), flexible);
-    for (const auto& item : this->members) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->members, flexible, [&](const MemberIdentity& item) { item.encode(writer, version); });
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

@@ -57,10 +57,7 @@ void LeaveGroupResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t ve
   }
   writer.write_int16(this->error_code);
   if (version >= 3) {
-    writer.write_array_length(static_cast<std::int32_t>(this->members.size()), flexible);
-    for (const auto& item : this->members) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->members, flexible, [&](const MemberResponse& item) { item.encode(writer, version); });
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

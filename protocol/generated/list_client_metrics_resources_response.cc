@@ -34,10 +34,7 @@ bool ListClientMetricsResourcesResponse::decode(Reader& reader, [[maybe_unused]]
 void ListClientMetricsResourcesResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->throttle_time_ms);
   writer.write_int16(this->error_code);
-  writer.write_array_length(static_cast<std::int32_t>(this->client_metrics_resources.size()), true);
-  for (const auto& item : this->client_metrics_resources) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->client_metrics_resources, true, [&](const ClientMetricsResource& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

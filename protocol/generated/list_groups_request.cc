@@ -29,16 +29,10 @@ bool ListGroupsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
 void ListGroupsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
   if (version >= 4) {
-    writer.write_array_length(static_cast<std::int32_t>(this->states_filter.size()), flexible);
-    for (const auto& item : this->states_filter) {
-      writer.write_string(item, flexible);
-    }
+    write_array(writer, this->states_filter, flexible, [&](const std::string& item) { writer.write_string(item, flexible); });
   }
   if (version >= 5) {
-    writer.write_array_length(static_cast<std::int32_t>(this->types_filter.size()), flexible);
-    for (const auto& item : this->types_filter) {
-      writer.write_string(item, flexible);
-    }
+    write_array(writer, this->types_filter, flexible, [&](const std::string& item) { writer.write_string(item, flexible); });
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

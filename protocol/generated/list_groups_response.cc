@@ -62,10 +62,7 @@ void ListGroupsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t ve
     writer.write_int32(this->throttle_time_ms);
   }
   writer.write_int16(this->error_code);
-  writer.write_array_length(static_cast<std::int32_t>(this->groups.size()), flexible);
-  for (const auto& item : this->groups) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->groups, flexible, [&](const ListedGroup& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

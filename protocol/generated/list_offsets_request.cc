@@ -52,10 +52,7 @@ bool ListOffsetsRequest::ListOffsetsTopic::decode(Reader& reader, [[maybe_unused
 void ListOffsetsRequest::ListOffsetsTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
   writer.write_string(this->name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const ListOffsetsPartition& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -87,10 +84,7 @@ void ListOffsetsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t ve
   if (version >= 2) {
     writer.write_int8(this->isolation_level);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const ListOffsetsTopic& item) { item.encode(writer, version); });
   if (version >= 10) {
     writer.write_int32(this->timeout_ms);
   }

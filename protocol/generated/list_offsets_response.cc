@@ -35,10 +35,7 @@ void ListOffsetsResponse::ListOffsetsPartitionResponse::encode(Writer& writer, [
   writer.write_int32(this->partition_index);
   writer.write_int16(this->error_code);
   if (version <= 0) {
-    writer.write_array_length(static_cast<std::int32_t>(this->old_style_offsets.size()), flexible);
-    for (const auto& item : this->old_style_offsets) {
-      writer.write_int64(item);
-    }
+    write_array(writer, this->old_style_offsets, flexible, [&](std::int64_t item) { writer.write_int64(item); });
   }
   if (version >= 1) {
     writer.write_int64(this->timestamp);
@@ -67,10 +64,7 @@ bool ListOffsetsResponse::ListOffsetsTopicResponse::decode(Reader& reader, [[may
 void ListOffsetsResponse::ListOffsetsTopicResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
   writer.write_string(this->name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const ListOffsetsPartitionResponse& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -97,10 +91,7 @@ void ListOffsetsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t v
   if (version >= 2) {
     writer.write_int32(this->throttle_time_ms);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const ListOffsetsTopicResponse& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

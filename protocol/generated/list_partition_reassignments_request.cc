@@ -17,10 +17,7 @@ bool ListPartitionReassignmentsRequest::ListPartitionReassignmentsTopics::decode
 
 void ListPartitionReassignmentsRequest::ListPartitionReassignmentsTopics::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->name);
-  writer.write_array_length(static_cast<std::int32_t>(this->partition_indexes.size()), true);
-  for (const auto& item : this->partition_indexes) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partition_indexes, true, [&](std::int32_t item) { writer.write_int32(item); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -50,10 +47,7 @@ void ListPartitionReassignmentsRequest::encode(Writer& writer, [[maybe_unused]] 
   if (!this->topics.has_value()) {
     writer.write_array_length(-1, true);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->topics).size()), true);
-    for (const auto& item : *this->topics) {
-      item.encode(writer, version);
-    }
+    write_array(writer, *this->topics, true, [&](const ListPartitionReassignmentsTopics& item) { item.encode(writer, version); });
   }
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }

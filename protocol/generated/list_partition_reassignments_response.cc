@@ -21,18 +21,9 @@ bool ListPartitionReassignmentsResponse::OngoingPartitionReassignment::decode(Re
 
 void ListPartitionReassignmentsResponse::OngoingPartitionReassignment::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->partition_index);
-  writer.write_array_length(static_cast<std::int32_t>(this->replicas.size()), true);
-  for (const auto& item : this->replicas) {
-    writer.write_int32(item);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->adding_replicas.size()), true);
-  for (const auto& item : this->adding_replicas) {
-    writer.write_int32(item);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->removing_replicas.size()), true);
-  for (const auto& item : this->removing_replicas) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->replicas, true, [&](std::int32_t item) { writer.write_int32(item); });
+  write_array(writer, this->adding_replicas, true, [&](std::int32_t item) { writer.write_int32(item); });
+  write_array(writer, this->removing_replicas, true, [&](std::int32_t item) { writer.write_int32(item); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -45,10 +36,7 @@ bool ListPartitionReassignmentsResponse::OngoingTopicReassignment::decode(Reader
 
 void ListPartitionReassignmentsResponse::OngoingTopicReassignment::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->name);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const OngoingPartitionReassignment& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -69,10 +57,7 @@ void ListPartitionReassignmentsResponse::encode(Writer& writer, [[maybe_unused]]
   writer.write_int32(this->throttle_time_ms);
   writer.write_int16(this->error_code);
   writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, true, [&](const OngoingTopicReassignment& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

@@ -23,14 +23,8 @@ bool ListTransactionsRequest::decode(Reader& reader, [[maybe_unused]] std::int16
 }
 
 void ListTransactionsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  writer.write_array_length(static_cast<std::int32_t>(this->state_filters.size()), true);
-  for (const auto& item : this->state_filters) {
-    writer.write_compact_string(item);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->producer_id_filters.size()), true);
-  for (const auto& item : this->producer_id_filters) {
-    writer.write_int64(item);
-  }
+  write_array(writer, this->state_filters, true, [&](const std::string& item) { writer.write_compact_string(item); });
+  write_array(writer, this->producer_id_filters, true, [&](std::int64_t item) { writer.write_int64(item); });
   if (version >= 1) {
     writer.write_int64(this->duration_filter);
   }

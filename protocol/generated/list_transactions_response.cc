@@ -39,14 +39,8 @@ bool ListTransactionsResponse::decode(Reader& reader, [[maybe_unused]] std::int1
 void ListTransactionsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->throttle_time_ms);
   writer.write_int16(this->error_code);
-  writer.write_array_length(static_cast<std::int32_t>(this->unknown_state_filters.size()), true);
-  for (const auto& item : this->unknown_state_filters) {
-    writer.write_compact_string(item);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->transaction_states.size()), true);
-  for (const auto& item : this->transaction_states) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->unknown_state_filters, true, [&](const std::string& item) { writer.write_compact_string(item); });
+  write_array(writer, this->transaction_states, true, [&](const TransactionState& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

@@ -5,6 +5,7 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
 #include "protocol/wire/tagged_fields.h"
 
 namespace weir::protocol {
@@ -81,10 +82,7 @@ void MetadataRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t versi
   if (!this->topics.has_value()) {
     writer.write_array_length(version >= 1 ? -1 : 0, flexible);  // null is not expressible before v1
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->topics).size()), flexible);
-    for (const auto& item : *this->topics) {
-      item.encode(writer, version);
-    }
+    write_array(writer, *this->topics, flexible, [&](const MetadataRequestTopic& item) { item.encode(writer, version); });
   }
   if (version >= 4) {
     writer.write_bool(this->allow_auto_topic_creation);

@@ -64,19 +64,10 @@ void MetadataResponse::MetadataResponsePartition::encode(Writer& writer, [[maybe
   if (version >= 7) {
     writer.write_int32(this->leader_epoch);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->replica_nodes.size()), flexible);
-  for (const auto& item : this->replica_nodes) {
-    writer.write_int32(item);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->isr_nodes.size()), flexible);
-  for (const auto& item : this->isr_nodes) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->replica_nodes, flexible, [&](std::int32_t item) { writer.write_int32(item); });
+  write_array(writer, this->isr_nodes, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   if (version >= 5) {
-    writer.write_array_length(static_cast<std::int32_t>(this->offline_replicas.size()), flexible);
-    for (const auto& item : this->offline_replicas) {
-      writer.write_int32(item);
-    }
+    write_array(writer, this->offline_replicas, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
@@ -121,10 +112,7 @@ void MetadataResponse::MetadataResponseTopic::encode(Writer& writer, [[maybe_unu
   if (version >= 1) {
     writer.write_bool(this->is_internal);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const MetadataResponsePartition& item) { item.encode(writer, version); });
   if (version >= 8) {
     writer.write_int32(this->topic_authorized_operations);
   }
@@ -164,20 +152,14 @@ void MetadataResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t vers
   if (version >= 3) {
     writer.write_int32(this->throttle_time_ms);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->brokers.size()), flexible);
-  for (const auto& item : this->brokers) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->brokers, flexible, [&](const MetadataResponseBroker& item) { item.encode(writer, version); });
   if (version >= 2) {
     writer.write_nullable_string(this->cluster_id ? std::optional<std::string_view>(*this->cluster_id) : std::nullopt, flexible);
   }
   if (version >= 1) {
     writer.write_int32(this->controller_id);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const MetadataResponseTopic& item) { item.encode(writer, version); });
   if (version >= 8 && version <= 10) {
     writer.write_int32(this->cluster_authorized_operations);
   }

@@ -56,10 +56,7 @@ bool OffsetCommitRequest::OffsetCommitRequestTopic::decode(Reader& reader, [[may
 void OffsetCommitRequest::OffsetCommitRequestTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 8;
   writer.write_string(this->name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const OffsetCommitRequestPartition& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -106,10 +103,7 @@ void OffsetCommitRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t v
   if (version >= 2 && version <= 4) {
     writer.write_int64(this->retention_time_ms);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const OffsetCommitRequestTopic& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -24,10 +24,7 @@ bool OffsetDeleteRequest::OffsetDeleteRequestTopic::decode(Reader& reader, [[may
 
 void OffsetDeleteRequest::OffsetDeleteRequestTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_string(this->name);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), false);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, false, [&](const OffsetDeleteRequestPartition& item) { item.encode(writer, version); });
 }
 
 bool OffsetDeleteRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -42,10 +39,7 @@ bool OffsetDeleteRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
 
 void OffsetDeleteRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_string(this->group_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), false);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, false, [&](const OffsetDeleteRequestTopic& item) { item.encode(writer, version); });
 }
 
 }  // namespace weir::protocol

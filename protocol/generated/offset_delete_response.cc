@@ -26,10 +26,7 @@ bool OffsetDeleteResponse::OffsetDeleteResponseTopic::decode(Reader& reader, [[m
 
 void OffsetDeleteResponse::OffsetDeleteResponseTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_string(this->name);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), false);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, false, [&](const OffsetDeleteResponsePartition& item) { item.encode(writer, version); });
 }
 
 bool OffsetDeleteResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -46,10 +43,7 @@ bool OffsetDeleteResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t 
 void OffsetDeleteResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int16(this->error_code);
   writer.write_int32(this->throttle_time_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), false);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, false, [&](const OffsetDeleteResponseTopic& item) { item.encode(writer, version); });
 }
 
 }  // namespace weir::protocol

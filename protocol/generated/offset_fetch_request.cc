@@ -23,10 +23,7 @@ bool OffsetFetchRequest::OffsetFetchRequestTopic::decode(Reader& reader, [[maybe
 void OffsetFetchRequest::OffsetFetchRequestTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
   writer.write_string(this->name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partition_indexes.size()), flexible);
-  for (const auto& item : this->partition_indexes) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partition_indexes, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -41,10 +38,7 @@ bool OffsetFetchRequest::OffsetFetchRequestTopics::decode(Reader& reader, [[mayb
 
 void OffsetFetchRequest::OffsetFetchRequestTopics::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->name);
-  writer.write_array_length(static_cast<std::int32_t>(this->partition_indexes.size()), true);
-  for (const auto& item : this->partition_indexes) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partition_indexes, true, [&](std::int32_t item) { writer.write_int32(item); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -82,10 +76,7 @@ void OffsetFetchRequest::OffsetFetchRequestGroup::encode(Writer& writer, [[maybe
   if (!this->topics.has_value()) {
     writer.write_array_length(-1, true);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->topics).size()), true);
-    for (const auto& item : *this->topics) {
-      item.encode(writer, version);
-    }
+    write_array(writer, *this->topics, true, [&](const OffsetFetchRequestTopics& item) { item.encode(writer, version); });
   }
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
@@ -137,17 +128,11 @@ void OffsetFetchRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t ve
     if (!this->topics.has_value()) {
       writer.write_array_length(version >= 2 ? -1 : 0, flexible);  // null is not expressible before v2
     } else {
-      writer.write_array_length(static_cast<std::int32_t>((*this->topics).size()), flexible);
-      for (const auto& item : *this->topics) {
-        item.encode(writer, version);
-      }
+      write_array(writer, *this->topics, flexible, [&](const OffsetFetchRequestTopic& item) { item.encode(writer, version); });
     }
   }
   if (version >= 8) {
-    writer.write_array_length(static_cast<std::int32_t>(this->groups.size()), flexible);
-    for (const auto& item : this->groups) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->groups, flexible, [&](const OffsetFetchRequestGroup& item) { item.encode(writer, version); });
   }
   if (version >= 7) {
     writer.write_bool(this->require_stable);

@@ -52,10 +52,7 @@ bool OffsetFetchResponse::OffsetFetchResponseTopic::decode(Reader& reader, [[may
 void OffsetFetchResponse::OffsetFetchResponseTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
   writer.write_string(this->name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const OffsetFetchResponsePartition& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -89,10 +86,7 @@ bool OffsetFetchResponse::OffsetFetchResponseTopics::decode(Reader& reader, [[ma
 
 void OffsetFetchResponse::OffsetFetchResponseTopics::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->name);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const OffsetFetchResponsePartitions& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -106,10 +100,7 @@ bool OffsetFetchResponse::OffsetFetchResponseGroup::decode(Reader& reader, [[may
 
 void OffsetFetchResponse::OffsetFetchResponseGroup::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->group_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, true, [&](const OffsetFetchResponseTopics& item) { item.encode(writer, version); });
   writer.write_int16(this->error_code);
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
@@ -144,19 +135,13 @@ void OffsetFetchResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t v
     writer.write_int32(this->throttle_time_ms);
   }
   if (version <= 7) {
-    writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-    for (const auto& item : this->topics) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->topics, flexible, [&](const OffsetFetchResponseTopic& item) { item.encode(writer, version); });
   }
   if (version >= 2 && version <= 7) {
     writer.write_int16(this->error_code);
   }
   if (version >= 8) {
-    writer.write_array_length(static_cast<std::int32_t>(this->groups.size()), flexible);
-    for (const auto& item : this->groups) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->groups, flexible, [&](const OffsetFetchResponseGroup& item) { item.encode(writer, version); });
   }
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);

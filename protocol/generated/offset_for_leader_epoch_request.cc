@@ -46,10 +46,7 @@ bool OffsetForLeaderEpochRequest::OffsetForLeaderTopic::decode(Reader& reader, [
 void OffsetForLeaderEpochRequest::OffsetForLeaderTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
   writer.write_string(this->topic, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const OffsetForLeaderPartition& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -76,10 +73,7 @@ void OffsetForLeaderEpochRequest::encode(Writer& writer, [[maybe_unused]] std::i
   if (version >= 3) {
     writer.write_int32(this->replica_id);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const OffsetForLeaderTopic& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

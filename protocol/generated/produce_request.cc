@@ -42,10 +42,7 @@ bool ProduceRequest::TopicProduceData::decode(Reader& reader, [[maybe_unused]] s
 void ProduceRequest::TopicProduceData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
   writer.write_string(this->name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partition_data.size()), flexible);
-  for (const auto& item : this->partition_data) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partition_data, flexible, [&](const PartitionProduceData& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -76,10 +73,7 @@ void ProduceRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t versio
   }
   writer.write_int16(this->acks);
   writer.write_int32(this->timeout_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->topic_data.size()), flexible);
-  for (const auto& item : this->topic_data) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topic_data, flexible, [&](const TopicProduceData& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -85,10 +85,7 @@ void ProduceResponse::PartitionProduceResponse::encode(Writer& writer, [[maybe_u
     writer.write_int64(this->log_start_offset);
   }
   if (version >= 8) {
-    writer.write_array_length(static_cast<std::int32_t>(this->record_errors.size()), flexible);
-    for (const auto& item : this->record_errors) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->record_errors, flexible, [&](const BatchIndexAndErrorMessage& item) { item.encode(writer, version); });
   }
   if (version >= 8) {
     writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
@@ -122,10 +119,7 @@ bool ProduceResponse::TopicProduceResponse::decode(Reader& reader, [[maybe_unuse
 void ProduceResponse::TopicProduceResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
   writer.write_string(this->name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partition_responses.size()), flexible);
-  for (const auto& item : this->partition_responses) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partition_responses, flexible, [&](const PartitionProduceResponse& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -174,10 +168,7 @@ bool ProduceResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t versi
 
 void ProduceResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
-  writer.write_array_length(static_cast<std::int32_t>(this->responses.size()), flexible);
-  for (const auto& item : this->responses) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->responses, flexible, [&](const TopicProduceResponse& item) { item.encode(writer, version); });
   if (version >= 1) {
     writer.write_int32(this->throttle_time_ms);
   }
@@ -190,10 +181,7 @@ void ProduceResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t versi
     if (write_node_endpoints) {
       unknown.write_before(writer, 0);
       Writer field_writer;
-      field_writer.write_array_length(static_cast<std::int32_t>(this->node_endpoints.size()), true);
-      for (const auto& item : this->node_endpoints) {
-        item.encode(field_writer, version);
-      }
+      write_array(field_writer, this->node_endpoints, true, [&](const NodeEndpoint& item) { item.encode(field_writer, version); });
       writer.write_tagged_field(0, field_writer.buffer());
     }
     unknown.write_rest(writer);

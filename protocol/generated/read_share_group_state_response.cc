@@ -44,10 +44,7 @@ void ReadShareGroupStateResponse::PartitionResult::encode(Writer& writer, [[mayb
   writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
   writer.write_int32(this->state_epoch);
   writer.write_int64(this->start_offset);
-  writer.write_array_length(static_cast<std::int32_t>(this->state_batches.size()), true);
-  for (const auto& item : this->state_batches) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->state_batches, true, [&](const StateBatch& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -60,10 +57,7 @@ bool ReadShareGroupStateResponse::ReadStateResult::decode(Reader& reader, [[mayb
 
 void ReadShareGroupStateResponse::ReadStateResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_uuid(this->topic_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const PartitionResult& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -78,10 +72,7 @@ bool ReadShareGroupStateResponse::decode(Reader& reader, [[maybe_unused]] std::i
 }
 
 void ReadShareGroupStateResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  writer.write_array_length(static_cast<std::int32_t>(this->results.size()), true);
-  for (const auto& item : this->results) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->results, true, [&](const ReadStateResult& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

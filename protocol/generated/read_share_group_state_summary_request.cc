@@ -30,10 +30,7 @@ bool ReadShareGroupStateSummaryRequest::ReadStateSummaryData::decode(Reader& rea
 
 void ReadShareGroupStateSummaryRequest::ReadStateSummaryData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_uuid(this->topic_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const PartitionData& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -50,10 +47,7 @@ bool ReadShareGroupStateSummaryRequest::decode(Reader& reader, [[maybe_unused]] 
 
 void ReadShareGroupStateSummaryRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->group_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, true, [&](const ReadStateSummaryData& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

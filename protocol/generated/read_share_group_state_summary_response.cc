@@ -38,10 +38,7 @@ bool ReadShareGroupStateSummaryResponse::ReadStateSummaryResult::decode(Reader& 
 
 void ReadShareGroupStateSummaryResponse::ReadStateSummaryResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_uuid(this->topic_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const PartitionResult& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -56,10 +53,7 @@ bool ReadShareGroupStateSummaryResponse::decode(Reader& reader, [[maybe_unused]]
 }
 
 void ReadShareGroupStateSummaryResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  writer.write_array_length(static_cast<std::int32_t>(this->results.size()), true);
-  for (const auto& item : this->results) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->results, true, [&](const ReadStateSummaryResult& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

@@ -19,10 +19,7 @@ bool SaslHandshakeResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t
 
 void SaslHandshakeResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int16(this->error_code);
-  writer.write_array_length(static_cast<std::int32_t>(this->mechanisms.size()), false);
-  for (const auto& item : this->mechanisms) {
-    writer.write_string(item);
-  }
+  write_array(writer, this->mechanisms, false, [&](const std::string& item) { writer.write_string(item); });
 }
 
 }  // namespace weir::protocol

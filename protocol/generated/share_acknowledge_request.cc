@@ -21,10 +21,7 @@ bool ShareAcknowledgeRequest::AcknowledgementBatch::decode(Reader& reader, [[may
 void ShareAcknowledgeRequest::AcknowledgementBatch::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int64(this->first_offset);
   writer.write_int64(this->last_offset);
-  writer.write_array_length(static_cast<std::int32_t>(this->acknowledge_types.size()), true);
-  for (const auto& item : this->acknowledge_types) {
-    writer.write_int8(item);
-  }
+  write_array(writer, this->acknowledge_types, true, [&](std::int8_t item) { writer.write_int8(item); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -37,10 +34,7 @@ bool ShareAcknowledgeRequest::AcknowledgePartition::decode(Reader& reader, [[may
 
 void ShareAcknowledgeRequest::AcknowledgePartition::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->partition_index);
-  writer.write_array_length(static_cast<std::int32_t>(this->acknowledgement_batches.size()), true);
-  for (const auto& item : this->acknowledgement_batches) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->acknowledgement_batches, true, [&](const AcknowledgementBatch& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -53,10 +47,7 @@ bool ShareAcknowledgeRequest::AcknowledgeTopic::decode(Reader& reader, [[maybe_u
 
 void ShareAcknowledgeRequest::AcknowledgeTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_uuid(this->topic_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const AcknowledgePartition& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -77,10 +68,7 @@ void ShareAcknowledgeRequest::encode(Writer& writer, [[maybe_unused]] std::int16
   writer.write_compact_nullable_string(this->group_id ? std::optional<std::string_view>(*this->group_id) : std::nullopt);
   writer.write_compact_nullable_string(this->member_id ? std::optional<std::string_view>(*this->member_id) : std::nullopt);
   writer.write_int32(this->share_session_epoch);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, true, [&](const AcknowledgeTopic& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

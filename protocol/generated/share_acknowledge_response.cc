@@ -49,10 +49,7 @@ bool ShareAcknowledgeResponse::ShareAcknowledgeTopicResponse::decode(Reader& rea
 
 void ShareAcknowledgeResponse::ShareAcknowledgeTopicResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_uuid(this->topic_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const PartitionData& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -91,14 +88,8 @@ void ShareAcknowledgeResponse::encode(Writer& writer, [[maybe_unused]] std::int1
   writer.write_int32(this->throttle_time_ms);
   writer.write_int16(this->error_code);
   writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  writer.write_array_length(static_cast<std::int32_t>(this->responses.size()), true);
-  for (const auto& item : this->responses) {
-    item.encode(writer, version);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->node_endpoints.size()), true);
-  for (const auto& item : this->node_endpoints) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->responses, true, [&](const ShareAcknowledgeTopicResponse& item) { item.encode(writer, version); });
+  write_array(writer, this->node_endpoints, true, [&](const NodeEndpoint& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

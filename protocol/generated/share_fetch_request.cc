@@ -21,10 +21,7 @@ bool ShareFetchRequest::AcknowledgementBatch::decode(Reader& reader, [[maybe_unu
 void ShareFetchRequest::AcknowledgementBatch::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int64(this->first_offset);
   writer.write_int64(this->last_offset);
-  writer.write_array_length(static_cast<std::int32_t>(this->acknowledge_types.size()), true);
-  for (const auto& item : this->acknowledge_types) {
-    writer.write_int8(item);
-  }
+  write_array(writer, this->acknowledge_types, true, [&](std::int8_t item) { writer.write_int8(item); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -39,10 +36,7 @@ bool ShareFetchRequest::FetchPartition::decode(Reader& reader, [[maybe_unused]] 
 void ShareFetchRequest::FetchPartition::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->partition_index);
   writer.write_int32(this->partition_max_bytes);
-  writer.write_array_length(static_cast<std::int32_t>(this->acknowledgement_batches.size()), true);
-  for (const auto& item : this->acknowledgement_batches) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->acknowledgement_batches, true, [&](const AcknowledgementBatch& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -55,10 +49,7 @@ bool ShareFetchRequest::FetchTopic::decode(Reader& reader, [[maybe_unused]] std:
 
 void ShareFetchRequest::FetchTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_uuid(this->topic_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const FetchPartition& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -71,10 +62,7 @@ bool ShareFetchRequest::ForgottenTopic::decode(Reader& reader, [[maybe_unused]] 
 
 void ShareFetchRequest::ForgottenTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_uuid(this->topic_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partitions, true, [&](std::int32_t item) { writer.write_int32(item); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -102,14 +90,8 @@ void ShareFetchRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t ver
   writer.write_int32(this->max_wait_ms);
   writer.write_int32(this->min_bytes);
   writer.write_int32(this->max_bytes);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->forgotten_topics_data.size()), true);
-  for (const auto& item : this->forgotten_topics_data) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, true, [&](const FetchTopic& item) { item.encode(writer, version); });
+  write_array(writer, this->forgotten_topics_data, true, [&](const ForgottenTopic& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

@@ -59,10 +59,7 @@ void ShareFetchResponse::PartitionData::encode(Writer& writer, [[maybe_unused]] 
   writer.write_compact_nullable_string(this->acknowledge_error_message ? std::optional<std::string_view>(*this->acknowledge_error_message) : std::nullopt);
   this->current_leader.encode(writer, version);
   writer.write_records(this->records, true);
-  writer.write_array_length(static_cast<std::int32_t>(this->acquired_records.size()), true);
-  for (const auto& item : this->acquired_records) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->acquired_records, true, [&](const AcquiredRecords& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -75,10 +72,7 @@ bool ShareFetchResponse::ShareFetchableTopicResponse::decode(Reader& reader, [[m
 
 void ShareFetchResponse::ShareFetchableTopicResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_uuid(this->topic_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const PartitionData& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -117,14 +111,8 @@ void ShareFetchResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t ve
   writer.write_int32(this->throttle_time_ms);
   writer.write_int16(this->error_code);
   writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  writer.write_array_length(static_cast<std::int32_t>(this->responses.size()), true);
-  for (const auto& item : this->responses) {
-    item.encode(writer, version);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->node_endpoints.size()), true);
-  for (const auto& item : this->node_endpoints) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->responses, true, [&](const ShareFetchableTopicResponse& item) { item.encode(writer, version); });
+  write_array(writer, this->node_endpoints, true, [&](const NodeEndpoint& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

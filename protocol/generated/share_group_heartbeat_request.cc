@@ -5,6 +5,7 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
 #include "protocol/wire/tagged_fields.h"
 
 namespace weir::protocol {
@@ -41,10 +42,7 @@ void ShareGroupHeartbeatRequest::encode(Writer& writer, [[maybe_unused]] std::in
   if (!this->subscribed_topic_names.has_value()) {
     writer.write_array_length(-1, true);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->subscribed_topic_names).size()), true);
-    for (const auto& item : *this->subscribed_topic_names) {
-      writer.write_compact_string(item);
-    }
+    write_array(writer, *this->subscribed_topic_names, true, [&](const std::string& item) { writer.write_compact_string(item); });
   }
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }

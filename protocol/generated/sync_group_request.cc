@@ -68,10 +68,7 @@ void SyncGroupRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t vers
   if (version >= 5) {
     writer.write_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt, flexible);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->assignments.size()), flexible);
-  for (const auto& item : this->assignments) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->assignments, flexible, [&](const SyncGroupRequestAssignment& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -40,10 +40,7 @@ bool TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic::decode(Reader& reade
 void TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
   writer.write_string(this->name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const TxnOffsetCommitResponsePartition& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -66,10 +63,7 @@ bool TxnOffsetCommitResponse::decode(Reader& reader, [[maybe_unused]] std::int16
 void TxnOffsetCommitResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
   writer.write_int32(this->throttle_time_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const TxnOffsetCommitResponseTopic& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -49,10 +49,7 @@ bool UpdateFeaturesRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t
 
 void UpdateFeaturesRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->timeout_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->feature_updates.size()), true);
-  for (const auto& item : this->feature_updates) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->feature_updates, true, [&](const FeatureUpdateKey& item) { item.encode(writer, version); });
   if (version >= 1) {
     writer.write_bool(this->validate_only);
   }

@@ -45,10 +45,7 @@ void UpdateFeaturesResponse::encode(Writer& writer, [[maybe_unused]] std::int16_
   writer.write_int16(this->error_code);
   writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
   if (version <= 1) {
-    writer.write_array_length(static_cast<std::int32_t>(this->results.size()), true);
-    for (const auto& item : this->results) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->results, true, [&](const UpdatableFeatureResult& item) { item.encode(writer, version); });
   }
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }

@@ -40,10 +40,7 @@ void WriteShareGroupStateRequest::PartitionData::encode(Writer& writer, [[maybe_
   writer.write_int32(this->state_epoch);
   writer.write_int32(this->leader_epoch);
   writer.write_int64(this->start_offset);
-  writer.write_array_length(static_cast<std::int32_t>(this->state_batches.size()), true);
-  for (const auto& item : this->state_batches) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->state_batches, true, [&](const StateBatch& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -56,10 +53,7 @@ bool WriteShareGroupStateRequest::WriteStateData::decode(Reader& reader, [[maybe
 
 void WriteShareGroupStateRequest::WriteStateData::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_uuid(this->topic_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const PartitionData& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
@@ -76,10 +70,7 @@ bool WriteShareGroupStateRequest::decode(Reader& reader, [[maybe_unused]] std::i
 
 void WriteShareGroupStateRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->group_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, true, [&](const WriteStateData& item) { item.encode(writer, version); });
   write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 

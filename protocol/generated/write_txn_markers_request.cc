@@ -21,10 +21,7 @@ bool WriteTxnMarkersRequest::WritableTxnMarkerTopic::decode(Reader& reader, [[ma
 void WriteTxnMarkersRequest::WritableTxnMarkerTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
   writer.write_string(this->name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partition_indexes.size()), flexible);
-  for (const auto& item : this->partition_indexes) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partition_indexes, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -48,10 +45,7 @@ void WriteTxnMarkersRequest::WritableTxnMarker::encode(Writer& writer, [[maybe_u
   writer.write_int64(this->producer_id);
   writer.write_int16(this->producer_epoch);
   writer.write_bool(this->transaction_result);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const WritableTxnMarkerTopic& item) { item.encode(writer, version); });
   writer.write_int32(this->coordinator_epoch);
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
@@ -73,10 +67,7 @@ bool WriteTxnMarkersRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
 
 void WriteTxnMarkersRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  writer.write_array_length(static_cast<std::int32_t>(this->markers.size()), flexible);
-  for (const auto& item : this->markers) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->markers, flexible, [&](const WritableTxnMarker& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

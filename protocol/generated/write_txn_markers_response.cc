@@ -40,10 +40,7 @@ bool WriteTxnMarkersResponse::WritableTxnMarkerTopicResult::decode(Reader& reade
 void WriteTxnMarkersResponse::WritableTxnMarkerTopicResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
   writer.write_string(this->name, flexible);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const WritableTxnMarkerPartitionResult& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -62,10 +59,7 @@ bool WriteTxnMarkersResponse::WritableTxnMarkerResult::decode(Reader& reader, [[
 void WriteTxnMarkersResponse::WritableTxnMarkerResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
   writer.write_int64(this->producer_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const WritableTxnMarkerTopicResult& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
@@ -86,10 +80,7 @@ bool WriteTxnMarkersResponse::decode(Reader& reader, [[maybe_unused]] std::int16
 
 void WriteTxnMarkersResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  writer.write_array_length(static_cast<std::int32_t>(this->markers.size()), flexible);
-  for (const auto& item : this->markers) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->markers, flexible, [&](const WritableTxnMarkerResult& item) { item.encode(writer, version); });
   if (flexible) {
     write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }

@@ -1,10 +1,12 @@
-// Decoding of non-nullable arrays, the most common shape in Kafka messages.
+// Reading and writing the elements of an array field, the most common shape in Kafka
+// messages. The caller says how one element is read or written.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "protocol/wire/reader.h"
+#include "protocol/wire/writer.h"
 
 namespace weir::protocol {
 
@@ -22,6 +24,15 @@ void read_array(Reader& reader, std::vector<Element>& items, bool flexible,
   }
   items.clear();
   for (std::int32_t i = 0; i < count && reader.ok(); ++i) read_element(items.emplace_back());
+}
+
+// Writes the array's length, then `write_element(item)` for each element in order. A null
+// array (of a nullable field) is the caller's: write_array_length(-1, flexible).
+template <typename Element, typename WriteElement>
+void write_array(Writer& writer, const std::vector<Element>& items, bool flexible,
+                 WriteElement write_element) {
+  writer.write_array_length(static_cast<std::int32_t>(items.size()), flexible);
+  for (const auto& item : items) write_element(item);
 }
 
 }  // namespace weir::protocol

@@ -6,6 +6,7 @@
 
 #include "protocol/wire/arrays.h"
 #include "protocol/wire/reader.h"
+#include "protocol/wire/writer.h"
 
 using namespace weir::protocol;
 
@@ -87,4 +88,24 @@ TEST_CASE("arrays of bool read through vector<bool> proxies") {
   read_array(reader, items, true, [&](auto&& item) { item = reader.read_bool(); });
   REQUIRE(reader.ok());
   CHECK(items == std::vector<bool>{true, false});
+}
+
+TEST_CASE("an array is written as its length then each element, and reads back") {
+  const std::vector<std::int16_t> items{1, 2};
+  for (const bool flexible : {false, true}) {
+    INFO("flexible " << flexible);
+    Writer writer;
+    write_array(writer, items, flexible, [&](std::int16_t item) { writer.write_int16(item); });
+    CHECK(writer.buffer() ==
+          (flexible ? bytes_of({3, 0, 1, 0, 2}) : bytes_of({0, 0, 0, 2, 0, 1, 0, 2})));
+    std::vector<std::int16_t> decoded;
+    Reader reader(writer.buffer());
+    read_int16_array(reader, decoded, flexible);
+    CHECK(reader.ok());
+    CHECK(decoded == items);
+  }
+  Writer empty;
+  write_array(empty, std::vector<std::string>{}, true,
+              [&](const std::string& item) { empty.write_compact_string(item); });
+  CHECK(empty.buffer() == bytes_of({1}));
 }
