@@ -431,7 +431,7 @@ def not_default_condition(field, ref):
     if field.is_struct_elem and not field.is_array:
         if is_optional(field):
             return "%s.has_value()" % ref
-        return "differs_from_default(%s, version)" % ref
+        return "encoding_differs_from_default(%s, version)" % ref
     if field.is_array or field.elem == "bytes":
         if is_optional(field):
             if default_is_null(field):
@@ -461,13 +461,18 @@ def read_scalar_expr(elem, flex, nullable_cond):
         return "reader.read_compact_%s%s()" % (nullable, suffix)
     if flex == "false":
         return "reader.read_%s%s()" % (nullable, suffix)
-    return "(%s ? reader.read_compact_%s%s() : reader.read_%s%s())" % (
-        flex,
-        nullable,
-        suffix,
-        nullable,
-        suffix,
-    )
+    return "reader.read_%s%s(%s)" % (nullable, suffix, flex)
+
+
+def read_element_lambda(field, flex):
+    """The per-element callback of read_array for `field`'s element type."""
+    # vector<bool> hands out proxy references, which only bind to auto&&.
+    param = "auto&&" if field.elem == "bool" else elem_cpp_type(field) + "&"
+    if field.is_struct_elem:
+        body = "item.decode(reader, version);"
+    else:
+        body = "item = %s;" % read_scalar_expr(field.elem, flex, "false")
+    return "[&](%s item) { %s }" % (param, body)
 
 
 def emit_decode_field(out, field, ref, ind, flex, nullable_cond, context):
@@ -475,6 +480,9 @@ def emit_decode_field(out, field, ref, ind, flex, nullable_cond, context):
     msg = field.message
     if field.type == "records":
         out.append("%s%s = reader.read_records(%s);" % (ind, ref, flex))
+        return
+    if field.is_array and not is_optional(field):
+        out.append("%sread_array(reader, %s, %s, %s);" % (ind, ref, flex, read_element_lambda(field, flex)))
         return
     if field.is_array:
         out.append("%s{" % ind)
@@ -579,45 +587,39 @@ def emit_decode_struct_body(out, struct, ind):
     if flex_cond != "true":
         out.append("%sif (flexible) {" % ind)
         prefix = ind + "  "
-    out.append("%sthis->unknown_tagged_fields.clear();" % prefix)
-    out.append("%sconst std::uint32_t tagged_count = reader.read_tagged_field_count();" % prefix)
-    out.append("%sfor (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {" % prefix)
-    p2 = prefix + "  "
-    out.append("%sconst std::uint32_t tag = reader.read_unsigned_varint();" % p2)
-    out.append("%sconst BytesView payload = reader.read_tagged_field_payload();" % p2)
-    out.append("%sif (!reader.ok()) break;" % p2)
-    first = True
+    known = []
     for f in sorted(tagged_fields, key=lambda f: f.tag):
         tag_ctx = f.tagged.intersect(f.effective)
-        cond = "tag == %d" % f.tag
         vcond = tag_ctx.condition(ctx)
-        if vcond == "false":
-            continue
-        if vcond != "true":
-            cond += " && " + ("(%s)" % vcond if "&&" in vcond else vcond)
-        out.append("%s%sif (%s) {" % (p2, "" if first else "} else ", cond))
-        first = False
-        out.append("%s  Reader field_reader(payload);" % p2)
-        # Tagged payloads always use the flexible encodings.
-        inner = []
-        emit_decode_field(
-            inner, f, "this->" + f.name, p2 + "  ", "true", f.nullable.condition(tag_ctx), tag_ctx
-        )
-        out.extend(line.replace("reader.", "field_reader.").replace("(reader,", "(field_reader,") for line in inner)
-        out.append("%s  if (!field_reader.ok()) reader.fail();" % p2)
-    if first:
-        out.append(
-            "%sthis->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});"
-            % p2
-        )
+        if vcond != "false":
+            known.append((f, tag_ctx, vcond))
+    if not known:
+        out.append("%sread_unknown_tagged_fields(reader, this->unknown_tagged_fields);" % prefix)
     else:
-        out.append("%s} else {" % p2)
         out.append(
-            "%s  this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});"
-            % p2
+            "%sread_tagged_fields(reader, this->unknown_tagged_fields, [&](std::uint32_t tag, BytesView payload) {"
+            % prefix
         )
-        out.append("%s}" % p2)
-    out.append("%s}" % prefix)
+        p2 = prefix + "  "
+        for f, tag_ctx, vcond in known:
+            cond = "tag == %d" % f.tag
+            if vcond != "true":
+                cond += " && " + ("(%s)" % vcond if "&&" in vcond else vcond)
+            out.append("%sif (%s) {" % (p2, cond))
+            out.append("%s  Reader field_reader(payload);" % p2)
+            # Tagged payloads always use the flexible encodings.
+            inner = []
+            emit_decode_field(
+                inner, f, "this->" + f.name, p2 + "  ", "true", f.nullable.condition(tag_ctx), tag_ctx
+            )
+            out.extend(
+                line.replace("reader.", "field_reader.").replace("(reader,", "(field_reader,") for line in inner
+            )
+            out.append("%s  if (!field_reader.ok()) reader.fail();" % p2)
+            out.append("%s  return true;" % p2)
+            out.append("%s}" % p2)
+        out.append("%sreturn false;" % p2)
+        out.append("%s});" % prefix)
     if flex_cond != "true":
         out.append("%s}" % ind)
 
@@ -643,11 +645,20 @@ def write_scalar(out, ind, elem, value, flex, nullable):
     elif flex == "false":
         out.append("%swriter.write_%s%s(%s);" % (ind, n, suffix, value))
     else:
-        out.append("%sif (%s) {" % (ind, flex))
-        out.append("%s  writer.write_compact_%s%s(%s);" % (ind, n, suffix, value))
-        out.append("%s} else {" % ind)
-        out.append("%s  writer.write_%s%s(%s);" % (ind, n, suffix, value))
-        out.append("%s}" % ind)
+        out.append("%swriter.write_%s%s(%s, %s);" % (ind, n, suffix, value, flex))
+
+
+def write_element_lambda(field, flex):
+    """The per-element callback of write_array for `field`'s element type."""
+    by_value = field.elem in INT_TYPES or field.elem in ("bool", "float64")
+    param = elem_cpp_type(field) if by_value else "const %s&" % elem_cpp_type(field)
+    if field.is_struct_elem:
+        body = "item.encode(writer, version);"
+    else:
+        lines = []
+        write_scalar(lines, "", field.elem, "item", flex, False)
+        body = lines[0]
+    return "[&](%s item) { %s }" % (param, body)
 
 
 def emit_encode_value(out, field, ref, ind, flex, nullable_cond):
@@ -683,13 +694,7 @@ def emit_encode_value(out, field, ref, ind, flex, nullable_cond):
         else:
             items = ref
             i2 = ind
-        out.append("%swriter.write_array_length(static_cast<std::int32_t>(%s.size()), %s);" % (i2, items if items[0] != "*" else "(%s)" % items, flex))
-        out.append("%sfor (const auto& item : %s) {" % (i2, items))
-        if field.is_struct_elem:
-            out.append("%s  item.encode(writer, version);" % i2)
-        else:
-            write_scalar(out, i2 + "  ", field.elem, "item", flex, False)
-        out.append("%s}" % i2)
+        out.append("%swrite_array(writer, %s, %s, %s);" % (i2, items, flex, write_element_lambda(field, flex)))
         if is_optional(field):
             out.append("%s}" % ind)
         return
@@ -778,12 +783,7 @@ def emit_encode_struct_body(out, struct, ind):
             cond = "%s && %s" % (vcond, cond)
         present.append((f, cond, tag_ctx))
     if not present:
-        out.append("%sUnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);" % prefix)
-        out.append(
-            "%swriter.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));"
-            % prefix
-        )
-        out.append("%sunknown.write_rest(writer);" % prefix)
+        out.append("%swrite_unknown_tagged_fields(writer, this->unknown_tagged_fields);" % prefix)
     else:
         out.append("%sstd::uint32_t tagged_count = static_cast<std::uint32_t>(this->unknown_tagged_fields.size());" % prefix)
         for i, (f, cond, _) in enumerate(present):
@@ -916,39 +916,11 @@ def generate_header(msg):
     return "\n".join(out)
 
 
-def struct_uses_differs(struct):
-    return any(
-        f.tag is not None and f.is_struct_elem and not f.is_array and not is_optional(f) for f in struct.fields
-    )
-
-
 def generate_source(msg):
     out = [BANNER.rstrip("\n"), '#include "protocol/generated/%s.h"' % msg.file_stem, "", ""]
-    needs_limits = False
     body = []
     body.append("namespace weir::protocol {")
     body.append("")
-    uses_differs = any(struct_uses_differs(s) for s in list(msg.order) + [msg.top])
-    if uses_differs:
-        body += [
-            "namespace {",
-            "",
-            "// A tagged struct is written only when it differs from its default, as in Kafka.",
-            "template <typename Struct>",
-            "bool differs_from_default(const Struct& value, std::int16_t version) {",
-            "  Writer actual;",
-            "  value.encode(actual, version);",
-            "  Writer defaults;",
-            "  Struct().encode(defaults, version);",
-            "  return actual.buffer() != defaults.buffer();",
-            "}",
-            "",
-            "}  // namespace",
-            "",
-        ]
-    flex_decl = None
-    if msg.flexible.intersect(msg.valid).empty():
-        flex_decl = None
     for s in list(msg.order) + [msg.top]:
         qual = msg.name if s is msg.top else "%s::%s" % (msg.name, s.name)
         flex_cond = msg.flexible.condition(msg.valid)
@@ -976,14 +948,6 @@ def generate_source(msg):
         emit_encode_struct_body(lines, s, "  ")
         if any(re.search(r"\bflexible\b", l) for l in lines):
             body.append("  [[maybe_unused]] const bool flexible = %s;" % flex_cond)
-        if s is msg.top:
-            body.append(
-                "  // Fields absent from `version` are skipped even when they hold a non-default value:"
-            )
-            body.append(
-                "  // callers down-converting for an old client check non-ignorable fields first, as Kafka's"
-            )
-            body.append("  // generated Java code would refuse to write them.")
         body.extend(lines)
         body.append("}")
         body.append("")
@@ -995,8 +959,14 @@ def generate_source(msg):
         includes.append("#include <limits>")
     if "std::string_view" in text:
         includes.append("#include <string_view>")
-    if includes:
-        out = out[:-2] + [""] + includes + ["", ""]
+    wire_includes = []
+    if re.search(r"\b(read_array|write_array)\(", text):
+        wire_includes.append('#include "protocol/wire/arrays.h"')
+    if re.search(r"\b(read_tagged_fields|read_unknown_tagged_fields|write_unknown_tagged_fields|encoding_differs_from_default)\(", text):
+        wire_includes.append('#include "protocol/wire/tagged_fields.h"')
+    for group in (includes, wire_includes):
+        if group:
+            out = out[:-2] + [""] + group + ["", ""]
     return "\n".join(out) + text
 
 

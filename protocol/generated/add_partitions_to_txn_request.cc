@@ -3,51 +3,27 @@
 // change the generator and regenerate.
 #include "protocol/generated/add_partitions_to_txn_request.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool AddPartitionsToTxnRequest::AddPartitionsToTxnTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 3;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
+  this->name = reader.read_string(flexible);
+  read_array(reader, this->partitions, flexible, [&](std::int32_t& item) { item = reader.read_int32(); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void AddPartitionsToTxnRequest::AddPartitionsToTxnTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
+  writer.write_string(this->name, flexible);
+  write_array(writer, this->partitions, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
-  if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -56,26 +32,8 @@ bool AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction::decode(Reader& re
   this->producer_id = reader.read_int64();
   this->producer_epoch = reader.read_int16();
   this->verify_only = reader.read_bool();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->topics;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->topics, true, [&](AddPartitionsToTxnTopic& item) { item.decode(reader, version); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -84,13 +42,8 @@ void AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction::encode(Writer& wr
   writer.write_int64(this->producer_id);
   writer.write_int16(this->producer_epoch);
   writer.write_bool(this->verify_only);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_array(writer, this->topics, true, [&](const AddPartitionsToTxnTopic& item) { item.encode(writer, version); });
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool AddPartitionsToTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -100,21 +53,10 @@ bool AddPartitionsToTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int
   }
   [[maybe_unused]] const bool flexible = version >= 3;
   if (version >= 4) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->transactions;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->transactions, flexible, [&](AddPartitionsToTxnTransaction& item) { item.decode(reader, version); });
   }
   if (version <= 3) {
-    this->v3_and_below_transactional_id = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->v3_and_below_transactional_id = reader.read_string(flexible);
   }
   if (version <= 3) {
     this->v3_and_below_producer_id = reader.read_int64();
@@ -123,49 +65,21 @@ bool AddPartitionsToTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int
     this->v3_and_below_producer_epoch = reader.read_int16();
   }
   if (version <= 3) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->v3_and_below_topics;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->v3_and_below_topics, flexible, [&](AddPartitionsToTxnTopic& item) { item.decode(reader, version); });
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void AddPartitionsToTxnRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 4) {
-    writer.write_array_length(static_cast<std::int32_t>(this->transactions.size()), flexible);
-    for (const auto& item : this->transactions) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->transactions, flexible, [&](const AddPartitionsToTxnTransaction& item) { item.encode(writer, version); });
   }
   if (version <= 3) {
-    if (flexible) {
-      writer.write_compact_string(this->v3_and_below_transactional_id);
-    } else {
-      writer.write_string(this->v3_and_below_transactional_id);
-    }
+    writer.write_string(this->v3_and_below_transactional_id, flexible);
   }
   if (version <= 3) {
     writer.write_int64(this->v3_and_below_producer_id);
@@ -174,15 +88,10 @@ void AddPartitionsToTxnRequest::encode(Writer& writer, [[maybe_unused]] std::int
     writer.write_int16(this->v3_and_below_producer_epoch);
   }
   if (version <= 3) {
-    writer.write_array_length(static_cast<std::int32_t>(this->v3_and_below_topics.size()), flexible);
-    for (const auto& item : this->v3_and_below_topics) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->v3_and_below_topics, flexible, [&](const AddPartitionsToTxnTopic& item) { item.encode(writer, version); });
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -3,6 +3,9 @@
 // change the generator and regenerate.
 #include "protocol/generated/add_partitions_to_txn_response.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -10,14 +13,7 @@ bool AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult::decode(Reade
   this->partition_index = reader.read_int32();
   this->partition_error_code = reader.read_int16();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -27,92 +23,40 @@ void AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult::encode(Write
   writer.write_int32(this->partition_index);
   writer.write_int16(this->partition_error_code);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
 bool AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 3;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->results_by_partition;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  this->name = reader.read_string(flexible);
+  read_array(reader, this->results_by_partition, flexible, [&](AddPartitionsToTxnPartitionResult& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
+  writer.write_string(this->name, flexible);
+  write_array(writer, this->results_by_partition, flexible, [&](const AddPartitionsToTxnPartitionResult& item) { item.encode(writer, version); });
   if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->results_by_partition.size()), flexible);
-  for (const auto& item : this->results_by_partition) {
-    item.encode(writer, version);
-  }
-  if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
 bool AddPartitionsToTxnResponse::AddPartitionsToTxnResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->transactional_id = reader.read_compact_string();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->topic_results;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->topic_results, true, [&](AddPartitionsToTxnTopicResult& item) { item.decode(reader, version); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void AddPartitionsToTxnResponse::AddPartitionsToTxnResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->transactional_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->topic_results.size()), true);
-  for (const auto& item : this->topic_results) {
-    item.encode(writer, version);
-  }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_array(writer, this->topic_results, true, [&](const AddPartitionsToTxnTopicResult& item) { item.encode(writer, version); });
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool AddPartitionsToTxnResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -126,71 +70,31 @@ bool AddPartitionsToTxnResponse::decode(Reader& reader, [[maybe_unused]] std::in
     this->error_code = reader.read_int16();
   }
   if (version >= 4) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->results_by_transaction;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->results_by_transaction, flexible, [&](AddPartitionsToTxnResult& item) { item.decode(reader, version); });
   }
   if (version <= 3) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->results_by_topic_v3_and_below;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->results_by_topic_v3_and_below, flexible, [&](AddPartitionsToTxnTopicResult& item) { item.decode(reader, version); });
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void AddPartitionsToTxnResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int32(this->throttle_time_ms);
   if (version >= 4) {
     writer.write_int16(this->error_code);
   }
   if (version >= 4) {
-    writer.write_array_length(static_cast<std::int32_t>(this->results_by_transaction.size()), flexible);
-    for (const auto& item : this->results_by_transaction) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->results_by_transaction, flexible, [&](const AddPartitionsToTxnResult& item) { item.encode(writer, version); });
   }
   if (version <= 3) {
-    writer.write_array_length(static_cast<std::int32_t>(this->results_by_topic_v3_and_below.size()), flexible);
-    for (const auto& item : this->results_by_topic_v3_and_below) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->results_by_topic_v3_and_below, flexible, [&](const AddPartitionsToTxnTopicResult& item) { item.encode(writer, version); });
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

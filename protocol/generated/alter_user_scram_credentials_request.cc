@@ -3,28 +3,22 @@
 // change the generator and regenerate.
 #include "protocol/generated/alter_user_scram_credentials_request.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool AlterUserScramCredentialsRequest::ScramCredentialDeletion::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->name = reader.read_compact_string();
   this->mechanism = reader.read_int8();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void AlterUserScramCredentialsRequest::ScramCredentialDeletion::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->name);
   writer.write_int8(this->mechanism);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool AlterUserScramCredentialsRequest::ScramCredentialUpsertion::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -33,14 +27,7 @@ bool AlterUserScramCredentialsRequest::ScramCredentialUpsertion::decode(Reader& 
   this->iterations = reader.read_int32();
   this->salt = reader.read_compact_bytes();
   this->salted_password = reader.read_compact_bytes();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -50,9 +37,7 @@ void AlterUserScramCredentialsRequest::ScramCredentialUpsertion::encode(Writer& 
   writer.write_int32(this->iterations);
   writer.write_compact_bytes(this->salt);
   writer.write_compact_bytes(this->salted_password);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool AlterUserScramCredentialsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -60,56 +45,16 @@ bool AlterUserScramCredentialsRequest::decode(Reader& reader, [[maybe_unused]] s
     reader.fail();
     return false;
   }
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->deletions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->upsertions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->deletions, true, [&](ScramCredentialDeletion& item) { item.decode(reader, version); });
+  read_array(reader, this->upsertions, true, [&](ScramCredentialUpsertion& item) { item.decode(reader, version); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void AlterUserScramCredentialsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
-  writer.write_array_length(static_cast<std::int32_t>(this->deletions.size()), true);
-  for (const auto& item : this->deletions) {
-    item.encode(writer, version);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->upsertions.size()), true);
-  for (const auto& item : this->upsertions) {
-    item.encode(writer, version);
-  }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_array(writer, this->deletions, true, [&](const ScramCredentialDeletion& item) { item.encode(writer, version); });
+  write_array(writer, this->upsertions, true, [&](const ScramCredentialUpsertion& item) { item.encode(writer, version); });
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 }  // namespace weir::protocol

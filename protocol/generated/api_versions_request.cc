@@ -3,6 +3,8 @@
 // change the generator and regenerate.
 #include "protocol/generated/api_versions_request.h"
 
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool ApiVersionsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -12,47 +14,27 @@ bool ApiVersionsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ve
   }
   [[maybe_unused]] const bool flexible = version >= 3;
   if (version >= 3) {
-    this->client_software_name = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->client_software_name = reader.read_string(flexible);
   }
   if (version >= 3) {
-    this->client_software_version = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->client_software_version = reader.read_string(flexible);
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void ApiVersionsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_string(this->client_software_name);
-    } else {
-      writer.write_string(this->client_software_name);
-    }
+    writer.write_string(this->client_software_name, flexible);
   }
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_string(this->client_software_version);
-    } else {
-      writer.write_string(this->client_software_version);
-    }
+    writer.write_string(this->client_software_version, flexible);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

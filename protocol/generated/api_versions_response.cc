@@ -3,6 +3,9 @@
 // change the generator and regenerate.
 #include "protocol/generated/api_versions_response.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool ApiVersionsResponse::ApiVersion::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -11,14 +14,7 @@ bool ApiVersionsResponse::ApiVersion::decode(Reader& reader, [[maybe_unused]] st
   this->min_version = reader.read_int16();
   this->max_version = reader.read_int16();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -29,9 +25,7 @@ void ApiVersionsResponse::ApiVersion::encode(Writer& writer, [[maybe_unused]] st
   writer.write_int16(this->min_version);
   writer.write_int16(this->max_version);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -39,14 +33,7 @@ bool ApiVersionsResponse::SupportedFeatureKey::decode(Reader& reader, [[maybe_un
   this->name = reader.read_compact_string();
   this->min_version = reader.read_int16();
   this->max_version = reader.read_int16();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -54,23 +41,14 @@ void ApiVersionsResponse::SupportedFeatureKey::encode(Writer& writer, [[maybe_un
   writer.write_compact_string(this->name);
   writer.write_int16(this->min_version);
   writer.write_int16(this->max_version);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ApiVersionsResponse::FinalizedFeatureKey::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->name = reader.read_compact_string();
   this->max_version_level = reader.read_int16();
   this->min_version_level = reader.read_int16();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -78,9 +56,7 @@ void ApiVersionsResponse::FinalizedFeatureKey::encode(Writer& writer, [[maybe_un
   writer.write_compact_string(this->name);
   writer.write_int16(this->max_version_level);
   writer.write_int16(this->min_version_level);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ApiVersionsResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -90,84 +66,46 @@ bool ApiVersionsResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t v
   }
   [[maybe_unused]] const bool flexible = version >= 3;
   this->error_code = reader.read_int16();
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->api_keys;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->api_keys, flexible, [&](ApiVersion& item) { item.decode(reader, version); });
   if (version >= 1) {
     this->throttle_time_ms = reader.read_int32();
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
+    read_tagged_fields(reader, this->unknown_tagged_fields, [&](std::uint32_t tag, BytesView payload) {
       if (tag == 0 && version >= 3) {
         Reader field_reader(payload);
-        {
-          const std::int32_t count = field_reader.read_array_length(true);
-          if (count < 0) {
-            field_reader.fail();  // null is not allowed at this version
-          } else {
-            auto& items = this->supported_features;
-            items.clear();
-            for (std::int32_t i = 0; i < count && field_reader.ok(); ++i) {
-              items.emplace_back().decode(field_reader, version);
-            }
-          }
-        }
+        read_array(field_reader, this->supported_features, true, [&](SupportedFeatureKey& item) { item.decode(field_reader, version); });
         if (!field_reader.ok()) reader.fail();
-      } else if (tag == 1 && version >= 3) {
+        return true;
+      }
+      if (tag == 1 && version >= 3) {
         Reader field_reader(payload);
         this->finalized_features_epoch = field_reader.read_int64();
         if (!field_reader.ok()) reader.fail();
-      } else if (tag == 2 && version >= 3) {
+        return true;
+      }
+      if (tag == 2 && version >= 3) {
         Reader field_reader(payload);
-        {
-          const std::int32_t count = field_reader.read_array_length(true);
-          if (count < 0) {
-            field_reader.fail();  // null is not allowed at this version
-          } else {
-            auto& items = this->finalized_features;
-            items.clear();
-            for (std::int32_t i = 0; i < count && field_reader.ok(); ++i) {
-              items.emplace_back().decode(field_reader, version);
-            }
-          }
-        }
+        read_array(field_reader, this->finalized_features, true, [&](FinalizedFeatureKey& item) { item.decode(field_reader, version); });
         if (!field_reader.ok()) reader.fail();
-      } else if (tag == 3 && version >= 3) {
+        return true;
+      }
+      if (tag == 3 && version >= 3) {
         Reader field_reader(payload);
         this->zk_migration_ready = field_reader.read_bool();
         if (!field_reader.ok()) reader.fail();
-      } else {
-        this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
+        return true;
       }
-    }
+      return false;
+    });
   }
   return reader.ok();
 }
 
 void ApiVersionsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int16(this->error_code);
-  writer.write_array_length(static_cast<std::int32_t>(this->api_keys.size()), flexible);
-  for (const auto& item : this->api_keys) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->api_keys, flexible, [&](const ApiVersion& item) { item.encode(writer, version); });
   if (version >= 1) {
     writer.write_int32(this->throttle_time_ms);
   }
@@ -186,10 +124,7 @@ void ApiVersionsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t v
     if (write_supported_features) {
       unknown.write_before(writer, 0);
       Writer field_writer;
-      field_writer.write_array_length(static_cast<std::int32_t>(this->supported_features.size()), true);
-      for (const auto& item : this->supported_features) {
-        item.encode(field_writer, version);
-      }
+      write_array(field_writer, this->supported_features, true, [&](const SupportedFeatureKey& item) { item.encode(field_writer, version); });
       writer.write_tagged_field(0, field_writer.buffer());
     }
     if (write_finalized_features_epoch) {
@@ -201,10 +136,7 @@ void ApiVersionsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t v
     if (write_finalized_features) {
       unknown.write_before(writer, 2);
       Writer field_writer;
-      field_writer.write_array_length(static_cast<std::int32_t>(this->finalized_features.size()), true);
-      for (const auto& item : this->finalized_features) {
-        item.encode(field_writer, version);
-      }
+      write_array(field_writer, this->finalized_features, true, [&](const FinalizedFeatureKey& item) { item.encode(field_writer, version); });
       writer.write_tagged_field(2, field_writer.buffer());
     }
     if (write_zk_migration_ready) {

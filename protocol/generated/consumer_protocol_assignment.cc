@@ -3,31 +3,19 @@
 // change the generator and regenerate.
 #include "protocol/generated/consumer_protocol_assignment.h"
 
+#include "protocol/wire/arrays.h"
+
 namespace weir::protocol {
 
 bool ConsumerProtocolAssignment::TopicPartition::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->topic = reader.read_string();
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
+  read_array(reader, this->partitions, false, [&](std::int32_t& item) { item = reader.read_int32(); });
   return reader.ok();
 }
 
 void ConsumerProtocolAssignment::TopicPartition::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_string(this->topic);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), false);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partitions, false, [&](std::int32_t item) { writer.write_int32(item); });
 }
 
 bool ConsumerProtocolAssignment::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -35,30 +23,13 @@ bool ConsumerProtocolAssignment::decode(Reader& reader, [[maybe_unused]] std::in
     reader.fail();
     return false;
   }
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->assigned_partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->assigned_partitions, false, [&](TopicPartition& item) { item.decode(reader, version); });
   this->user_data = reader.read_nullable_bytes();
   return reader.ok();
 }
 
 void ConsumerProtocolAssignment::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
-  writer.write_array_length(static_cast<std::int32_t>(this->assigned_partitions.size()), false);
-  for (const auto& item : this->assigned_partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->assigned_partitions, false, [&](const TopicPartition& item) { item.encode(writer, version); });
   writer.write_nullable_bytes(this->user_data ? std::optional<BytesView>(*this->user_data) : std::nullopt);
 }
 

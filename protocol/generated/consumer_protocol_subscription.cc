@@ -5,31 +5,19 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+
 namespace weir::protocol {
 
 bool ConsumerProtocolSubscription::TopicPartition::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->topic = reader.read_string();
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
+  read_array(reader, this->partitions, false, [&](std::int32_t& item) { item = reader.read_int32(); });
   return reader.ok();
 }
 
 void ConsumerProtocolSubscription::TopicPartition::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_string(this->topic);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), false);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partitions, false, [&](std::int32_t item) { writer.write_int32(item); });
 }
 
 bool ConsumerProtocolSubscription::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -37,32 +25,10 @@ bool ConsumerProtocolSubscription::decode(Reader& reader, [[maybe_unused]] std::
     reader.fail();
     return false;
   }
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->topics;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_string());
-      }
-    }
-  }
+  read_array(reader, this->topics, false, [&](std::string& item) { item = reader.read_string(); });
   this->user_data = reader.read_nullable_bytes();
   if (version >= 1) {
-    {
-      const std::int32_t count = reader.read_array_length(false);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->owned_partitions;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->owned_partitions, false, [&](TopicPartition& item) { item.decode(reader, version); });
   }
   if (version >= 2) {
     this->generation_id = reader.read_int32();
@@ -74,19 +40,10 @@ bool ConsumerProtocolSubscription::decode(Reader& reader, [[maybe_unused]] std::
 }
 
 void ConsumerProtocolSubscription::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), false);
-  for (const auto& item : this->topics) {
-    writer.write_string(item);
-  }
+  write_array(writer, this->topics, false, [&](const std::string& item) { writer.write_string(item); });
   writer.write_nullable_bytes(this->user_data ? std::optional<BytesView>(*this->user_data) : std::nullopt);
   if (version >= 1) {
-    writer.write_array_length(static_cast<std::int32_t>(this->owned_partitions.size()), false);
-    for (const auto& item : this->owned_partitions) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->owned_partitions, false, [&](const TopicPartition& item) { item.encode(writer, version); });
   }
   if (version >= 2) {
     writer.write_int32(this->generation_id);

@@ -5,41 +5,27 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool CreateDelegationTokenRequest::CreatableRenewers::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->principal_type = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->principal_name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->principal_type = reader.read_string(flexible);
+  this->principal_name = reader.read_string(flexible);
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void CreateDelegationTokenRequest::CreatableRenewers::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
+  writer.write_string(this->principal_type, flexible);
+  writer.write_string(this->principal_name, flexible);
   if (flexible) {
-    writer.write_compact_string(this->principal_type);
-  } else {
-    writer.write_string(this->principal_type);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->principal_name);
-  } else {
-    writer.write_string(this->principal_name);
-  }
-  if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -50,65 +36,31 @@ bool CreateDelegationTokenRequest::decode(Reader& reader, [[maybe_unused]] std::
   }
   [[maybe_unused]] const bool flexible = version >= 2;
   if (version >= 3) {
-    this->owner_principal_type = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->owner_principal_type = reader.read_nullable_string(flexible);
   }
   if (version >= 3) {
-    this->owner_principal_name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->owner_principal_name = reader.read_nullable_string(flexible);
   }
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->renewers;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->renewers, flexible, [&](CreatableRenewers& item) { item.decode(reader, version); });
   this->max_lifetime_ms = reader.read_int64();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void CreateDelegationTokenRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->owner_principal_type ? std::optional<std::string_view>(*this->owner_principal_type) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->owner_principal_type ? std::optional<std::string_view>(*this->owner_principal_type) : std::nullopt);
-    }
+    writer.write_nullable_string(this->owner_principal_type ? std::optional<std::string_view>(*this->owner_principal_type) : std::nullopt, flexible);
   }
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->owner_principal_name ? std::optional<std::string_view>(*this->owner_principal_name) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->owner_principal_name ? std::optional<std::string_view>(*this->owner_principal_name) : std::nullopt);
-    }
+    writer.write_nullable_string(this->owner_principal_name ? std::optional<std::string_view>(*this->owner_principal_name) : std::nullopt, flexible);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->renewers.size()), flexible);
-  for (const auto& item : this->renewers) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->renewers, flexible, [&](const CreatableRenewers& item) { item.encode(writer, version); });
   writer.write_int64(this->max_lifetime_ms);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -3,6 +3,8 @@
 // change the generator and regenerate.
 #include "protocol/generated/create_delegation_token_response.h"
 
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool CreateDelegationTokenResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -12,81 +14,45 @@ bool CreateDelegationTokenResponse::decode(Reader& reader, [[maybe_unused]] std:
   }
   [[maybe_unused]] const bool flexible = version >= 2;
   this->error_code = reader.read_int16();
-  this->principal_type = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->principal_name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->principal_type = reader.read_string(flexible);
+  this->principal_name = reader.read_string(flexible);
   if (version >= 3) {
-    this->token_requester_principal_type = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->token_requester_principal_type = reader.read_string(flexible);
   }
   if (version >= 3) {
-    this->token_requester_principal_name = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->token_requester_principal_name = reader.read_string(flexible);
   }
   this->issue_timestamp_ms = reader.read_int64();
   this->expiry_timestamp_ms = reader.read_int64();
   this->max_timestamp_ms = reader.read_int64();
-  this->token_id = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->hmac = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
+  this->token_id = reader.read_string(flexible);
+  this->hmac = reader.read_bytes(flexible);
   this->throttle_time_ms = reader.read_int32();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void CreateDelegationTokenResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_string(this->principal_type);
-  } else {
-    writer.write_string(this->principal_type);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->principal_name);
-  } else {
-    writer.write_string(this->principal_name);
+  writer.write_string(this->principal_type, flexible);
+  writer.write_string(this->principal_name, flexible);
+  if (version >= 3) {
+    writer.write_string(this->token_requester_principal_type, flexible);
   }
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_string(this->token_requester_principal_type);
-    } else {
-      writer.write_string(this->token_requester_principal_type);
-    }
-  }
-  if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_string(this->token_requester_principal_name);
-    } else {
-      writer.write_string(this->token_requester_principal_name);
-    }
+    writer.write_string(this->token_requester_principal_name, flexible);
   }
   writer.write_int64(this->issue_timestamp_ms);
   writer.write_int64(this->expiry_timestamp_ms);
   writer.write_int64(this->max_timestamp_ms);
-  if (flexible) {
-    writer.write_compact_string(this->token_id);
-  } else {
-    writer.write_string(this->token_id);
-  }
-  if (flexible) {
-    writer.write_compact_bytes(this->hmac);
-  } else {
-    writer.write_bytes(this->hmac);
-  }
+  writer.write_string(this->token_id, flexible);
+  writer.write_bytes(this->hmac, flexible);
   writer.write_int32(this->throttle_time_ms);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -5,28 +5,24 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool DeleteAclsRequest::DeleteAclsFilter::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 2;
   this->resource_type_filter = reader.read_int8();
-  this->resource_name_filter = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->resource_name_filter = reader.read_nullable_string(flexible);
   if (version >= 1) {
     this->pattern_type_filter = reader.read_int8();
   }
-  this->principal_filter = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
-  this->host_filter = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->principal_filter = reader.read_nullable_string(flexible);
+  this->host_filter = reader.read_nullable_string(flexible);
   this->operation = reader.read_int8();
   this->permission_type = reader.read_int8();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -34,30 +30,16 @@ bool DeleteAclsRequest::DeleteAclsFilter::decode(Reader& reader, [[maybe_unused]
 void DeleteAclsRequest::DeleteAclsFilter::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
   writer.write_int8(this->resource_type_filter);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->resource_name_filter ? std::optional<std::string_view>(*this->resource_name_filter) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->resource_name_filter ? std::optional<std::string_view>(*this->resource_name_filter) : std::nullopt);
-  }
+  writer.write_nullable_string(this->resource_name_filter ? std::optional<std::string_view>(*this->resource_name_filter) : std::nullopt, flexible);
   if (version >= 1) {
     writer.write_int8(this->pattern_type_filter);
   }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->principal_filter ? std::optional<std::string_view>(*this->principal_filter) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->principal_filter ? std::optional<std::string_view>(*this->principal_filter) : std::nullopt);
-  }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->host_filter ? std::optional<std::string_view>(*this->host_filter) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->host_filter ? std::optional<std::string_view>(*this->host_filter) : std::nullopt);
-  }
+  writer.write_nullable_string(this->principal_filter ? std::optional<std::string_view>(*this->principal_filter) : std::nullopt, flexible);
+  writer.write_nullable_string(this->host_filter ? std::optional<std::string_view>(*this->host_filter) : std::nullopt, flexible);
   writer.write_int8(this->operation);
   writer.write_int8(this->permission_type);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -67,44 +49,18 @@ bool DeleteAclsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 2;
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->filters;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->filters, flexible, [&](DeleteAclsFilter& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void DeleteAclsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
-  writer.write_array_length(static_cast<std::int32_t>(this->filters.size()), flexible);
-  for (const auto& item : this->filters) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->filters, flexible, [&](const DeleteAclsFilter& item) { item.encode(writer, version); });
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -5,28 +5,22 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool DeleteTopicsRequest::DeleteTopicState::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->name = reader.read_compact_nullable_string();
   this->topic_id = reader.read_uuid();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void DeleteTopicsRequest::DeleteTopicState::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt);
   writer.write_uuid(this->topic_id);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool DeleteTopicsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -36,73 +30,29 @@ bool DeleteTopicsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
   }
   [[maybe_unused]] const bool flexible = version >= 4;
   if (version >= 6) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->topics;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->topics, flexible, [&](DeleteTopicState& item) { item.decode(reader, version); });
   }
   if (version <= 5) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->topic_names;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.push_back((flexible ? reader.read_compact_string() : reader.read_string()));
-        }
-      }
-    }
+    read_array(reader, this->topic_names, flexible, [&](std::string& item) { item = reader.read_string(flexible); });
   }
   this->timeout_ms = reader.read_int32();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void DeleteTopicsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 6) {
-    writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-    for (const auto& item : this->topics) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->topics, flexible, [&](const DeleteTopicState& item) { item.encode(writer, version); });
   }
   if (version <= 5) {
-    writer.write_array_length(static_cast<std::int32_t>(this->topic_names.size()), flexible);
-    for (const auto& item : this->topic_names) {
-      if (flexible) {
-        writer.write_compact_string(item);
-      } else {
-        writer.write_string(item);
-      }
-    }
+    write_array(writer, this->topic_names, flexible, [&](const std::string& item) { writer.write_string(item, flexible); });
   }
   writer.write_int32(this->timeout_ms);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -3,12 +3,15 @@
 // change the generator and regenerate.
 #include "protocol/generated/describe_configs_request.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool DescribeConfigsRequest::DescribeConfigsResource::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 4;
   this->resource_type = reader.read_int8();
-  this->resource_name = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->resource_name = reader.read_string(flexible);
   {
     const std::int32_t count = reader.read_array_length(flexible);
     if (count < 0) {
@@ -16,19 +19,12 @@ bool DescribeConfigsRequest::DescribeConfigsResource::decode(Reader& reader, [[m
     } else {
       auto& items = this->configuration_keys.emplace();
       for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back((flexible ? reader.read_compact_string() : reader.read_string()));
+        items.push_back(reader.read_string(flexible));
       }
     }
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -36,27 +32,14 @@ bool DescribeConfigsRequest::DescribeConfigsResource::decode(Reader& reader, [[m
 void DescribeConfigsRequest::DescribeConfigsResource::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
   writer.write_int8(this->resource_type);
-  if (flexible) {
-    writer.write_compact_string(this->resource_name);
-  } else {
-    writer.write_string(this->resource_name);
-  }
+  writer.write_string(this->resource_name, flexible);
   if (!this->configuration_keys.has_value()) {
     writer.write_array_length(-1, flexible);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->configuration_keys).size()), flexible);
-    for (const auto& item : *this->configuration_keys) {
-      if (flexible) {
-        writer.write_compact_string(item);
-      } else {
-        writer.write_string(item);
-      }
-    }
+    write_array(writer, *this->configuration_keys, flexible, [&](const std::string& item) { writer.write_string(item, flexible); });
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -66,18 +49,7 @@ bool DescribeConfigsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 4;
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->resources;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->resources, flexible, [&](DescribeConfigsResource& item) { item.decode(reader, version); });
   if (version >= 1) {
     this->include_synonyms = reader.read_bool();
   }
@@ -85,27 +57,14 @@ bool DescribeConfigsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
     this->include_documentation = reader.read_bool();
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void DescribeConfigsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
-  writer.write_array_length(static_cast<std::int32_t>(this->resources.size()), flexible);
-  for (const auto& item : this->resources) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->resources, flexible, [&](const DescribeConfigsResource& item) { item.encode(writer, version); });
   if (version >= 1) {
     writer.write_bool(this->include_synonyms);
   }
@@ -113,9 +72,7 @@ void DescribeConfigsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_
     writer.write_bool(this->include_documentation);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

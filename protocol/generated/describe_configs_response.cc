@@ -5,50 +5,36 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool DescribeConfigsResponse::DescribeConfigsSynonym::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 4;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->value = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->name = reader.read_string(flexible);
+  this->value = reader.read_nullable_string(flexible);
   this->source = reader.read_int8();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void DescribeConfigsResponse::DescribeConfigsSynonym::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt);
-  }
+  writer.write_string(this->name, flexible);
+  writer.write_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt, flexible);
   writer.write_int8(this->source);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
 bool DescribeConfigsResponse::DescribeConfigsResourceResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 4;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->value = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->name = reader.read_string(flexible);
+  this->value = reader.read_nullable_string(flexible);
   this->read_only = reader.read_bool();
   if (version <= 0) {
     this->is_default = reader.read_bool();
@@ -58,50 +44,24 @@ bool DescribeConfigsResponse::DescribeConfigsResourceResult::decode(Reader& read
   }
   this->is_sensitive = reader.read_bool();
   if (version >= 1) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->synonyms;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->synonyms, flexible, [&](DescribeConfigsSynonym& item) { item.decode(reader, version); });
   }
   if (version >= 3) {
     this->config_type = reader.read_int8();
   }
   if (version >= 3) {
-    this->documentation = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->documentation = reader.read_nullable_string(flexible);
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void DescribeConfigsResponse::DescribeConfigsResourceResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
-  if (flexible) {
-    writer.write_compact_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt);
-  }
+  writer.write_string(this->name, flexible);
+  writer.write_nullable_string(this->value ? std::optional<std::string_view>(*this->value) : std::nullopt, flexible);
   writer.write_bool(this->read_only);
   if (version <= 0) {
     writer.write_bool(this->is_default);
@@ -111,55 +71,28 @@ void DescribeConfigsResponse::DescribeConfigsResourceResult::encode(Writer& writ
   }
   writer.write_bool(this->is_sensitive);
   if (version >= 1) {
-    writer.write_array_length(static_cast<std::int32_t>(this->synonyms.size()), flexible);
-    for (const auto& item : this->synonyms) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->synonyms, flexible, [&](const DescribeConfigsSynonym& item) { item.encode(writer, version); });
   }
   if (version >= 3) {
     writer.write_int8(this->config_type);
   }
   if (version >= 3) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->documentation ? std::optional<std::string_view>(*this->documentation) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->documentation ? std::optional<std::string_view>(*this->documentation) : std::nullopt);
-    }
+    writer.write_nullable_string(this->documentation ? std::optional<std::string_view>(*this->documentation) : std::nullopt, flexible);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
 bool DescribeConfigsResponse::DescribeConfigsResult::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 4;
   this->error_code = reader.read_int16();
-  this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->error_message = reader.read_nullable_string(flexible);
   this->resource_type = reader.read_int8();
-  this->resource_name = (flexible ? reader.read_compact_string() : reader.read_string());
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->configs;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  this->resource_name = reader.read_string(flexible);
+  read_array(reader, this->configs, flexible, [&](DescribeConfigsResourceResult& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -167,25 +100,12 @@ bool DescribeConfigsResponse::DescribeConfigsResult::decode(Reader& reader, [[ma
 void DescribeConfigsResponse::DescribeConfigsResult::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  }
+  writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   writer.write_int8(this->resource_type);
+  writer.write_string(this->resource_name, flexible);
+  write_array(writer, this->configs, flexible, [&](const DescribeConfigsResourceResult& item) { item.encode(writer, version); });
   if (flexible) {
-    writer.write_compact_string(this->resource_name);
-  } else {
-    writer.write_string(this->resource_name);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->configs.size()), flexible);
-  for (const auto& item : this->configs) {
-    item.encode(writer, version);
-  }
-  if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -196,45 +116,19 @@ bool DescribeConfigsResponse::decode(Reader& reader, [[maybe_unused]] std::int16
   }
   [[maybe_unused]] const bool flexible = version >= 4;
   this->throttle_time_ms = reader.read_int32();
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->results;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->results, flexible, [&](DescribeConfigsResult& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void DescribeConfigsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int32(this->throttle_time_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->results.size()), flexible);
-  for (const auto& item : this->results) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->results, flexible, [&](const DescribeConfigsResult& item) { item.encode(writer, version); });
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -3,6 +3,9 @@
 // change the generator and regenerate.
 #include "protocol/generated/describe_groups_request.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool DescribeGroupsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -11,54 +14,24 @@ bool DescribeGroupsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 5;
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->groups;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back((flexible ? reader.read_compact_string() : reader.read_string()));
-      }
-    }
-  }
+  read_array(reader, this->groups, flexible, [&](std::string& item) { item = reader.read_string(flexible); });
   if (version >= 3) {
     this->include_authorized_operations = reader.read_bool();
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void DescribeGroupsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 5;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
-  writer.write_array_length(static_cast<std::int32_t>(this->groups.size()), flexible);
-  for (const auto& item : this->groups) {
-    if (flexible) {
-      writer.write_compact_string(item);
-    } else {
-      writer.write_string(item);
-    }
-  }
+  write_array(writer, this->groups, flexible, [&](const std::string& item) { writer.write_string(item, flexible); });
   if (version >= 3) {
     writer.write_bool(this->include_authorized_operations);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

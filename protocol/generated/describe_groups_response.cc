@@ -5,103 +5,55 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool DescribeGroupsResponse::DescribedGroupMember::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 5;
-  this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->member_id = reader.read_string(flexible);
   if (version >= 4) {
-    this->group_instance_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->group_instance_id = reader.read_nullable_string(flexible);
   }
-  this->client_id = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->client_host = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->member_metadata = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
-  this->member_assignment = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
+  this->client_id = reader.read_string(flexible);
+  this->client_host = reader.read_string(flexible);
+  this->member_metadata = reader.read_bytes(flexible);
+  this->member_assignment = reader.read_bytes(flexible);
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void DescribeGroupsResponse::DescribedGroupMember::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 5;
-  if (flexible) {
-    writer.write_compact_string(this->member_id);
-  } else {
-    writer.write_string(this->member_id);
-  }
+  writer.write_string(this->member_id, flexible);
   if (version >= 4) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    }
+    writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt, flexible);
   }
+  writer.write_string(this->client_id, flexible);
+  writer.write_string(this->client_host, flexible);
+  writer.write_bytes(this->member_metadata, flexible);
+  writer.write_bytes(this->member_assignment, flexible);
   if (flexible) {
-    writer.write_compact_string(this->client_id);
-  } else {
-    writer.write_string(this->client_id);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->client_host);
-  } else {
-    writer.write_string(this->client_host);
-  }
-  if (flexible) {
-    writer.write_compact_bytes(this->member_metadata);
-  } else {
-    writer.write_bytes(this->member_metadata);
-  }
-  if (flexible) {
-    writer.write_compact_bytes(this->member_assignment);
-  } else {
-    writer.write_bytes(this->member_assignment);
-  }
-  if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
 bool DescribeGroupsResponse::DescribedGroup::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 5;
   this->error_code = reader.read_int16();
-  this->group_id = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->group_state = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->protocol_type = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->protocol_data = (flexible ? reader.read_compact_string() : reader.read_string());
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->members;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  this->group_id = reader.read_string(flexible);
+  this->group_state = reader.read_string(flexible);
+  this->protocol_type = reader.read_string(flexible);
+  this->protocol_data = reader.read_string(flexible);
+  read_array(reader, this->members, flexible, [&](DescribedGroupMember& item) { item.decode(reader, version); });
   if (version >= 3) {
     this->authorized_operations = reader.read_int32();
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -109,37 +61,16 @@ bool DescribeGroupsResponse::DescribedGroup::decode(Reader& reader, [[maybe_unus
 void DescribeGroupsResponse::DescribedGroup::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 5;
   writer.write_int16(this->error_code);
-  if (flexible) {
-    writer.write_compact_string(this->group_id);
-  } else {
-    writer.write_string(this->group_id);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->group_state);
-  } else {
-    writer.write_string(this->group_state);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->protocol_type);
-  } else {
-    writer.write_string(this->protocol_type);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->protocol_data);
-  } else {
-    writer.write_string(this->protocol_data);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->members.size()), flexible);
-  for (const auto& item : this->members) {
-    item.encode(writer, version);
-  }
+  writer.write_string(this->group_id, flexible);
+  writer.write_string(this->group_state, flexible);
+  writer.write_string(this->protocol_type, flexible);
+  writer.write_string(this->protocol_data, flexible);
+  write_array(writer, this->members, flexible, [&](const DescribedGroupMember& item) { item.encode(writer, version); });
   if (version >= 3) {
     writer.write_int32(this->authorized_operations);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -152,47 +83,21 @@ bool DescribeGroupsResponse::decode(Reader& reader, [[maybe_unused]] std::int16_
   if (version >= 1) {
     this->throttle_time_ms = reader.read_int32();
   }
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->groups;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->groups, flexible, [&](DescribedGroup& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void DescribeGroupsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 5;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 1) {
     writer.write_int32(this->throttle_time_ms);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->groups.size()), flexible);
-  for (const auto& item : this->groups) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->groups, flexible, [&](const DescribedGroup& item) { item.encode(writer, version); });
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

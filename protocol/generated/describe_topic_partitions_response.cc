@@ -5,6 +5,9 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponsePartition::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -12,30 +15,8 @@ bool DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponsePartition::
   this->partition_index = reader.read_int32();
   this->leader_id = reader.read_int32();
   this->leader_epoch = reader.read_int32();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->replica_nodes;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->isr_nodes;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
+  read_array(reader, this->replica_nodes, true, [&](std::int32_t& item) { item = reader.read_int32(); });
+  read_array(reader, this->isr_nodes, true, [&](std::int32_t& item) { item = reader.read_int32(); });
   {
     const std::int32_t count = reader.read_array_length(true);
     if (count < 0) {
@@ -58,26 +39,8 @@ bool DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponsePartition::
       }
     }
   }
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->offline_replicas;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->offline_replicas, true, [&](std::int32_t& item) { item = reader.read_int32(); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -86,37 +49,20 @@ void DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponsePartition::
   writer.write_int32(this->partition_index);
   writer.write_int32(this->leader_id);
   writer.write_int32(this->leader_epoch);
-  writer.write_array_length(static_cast<std::int32_t>(this->replica_nodes.size()), true);
-  for (const auto& item : this->replica_nodes) {
-    writer.write_int32(item);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->isr_nodes.size()), true);
-  for (const auto& item : this->isr_nodes) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->replica_nodes, true, [&](std::int32_t item) { writer.write_int32(item); });
+  write_array(writer, this->isr_nodes, true, [&](std::int32_t item) { writer.write_int32(item); });
   if (!this->eligible_leader_replicas.has_value()) {
     writer.write_array_length(-1, true);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->eligible_leader_replicas).size()), true);
-    for (const auto& item : *this->eligible_leader_replicas) {
-      writer.write_int32(item);
-    }
+    write_array(writer, *this->eligible_leader_replicas, true, [&](std::int32_t item) { writer.write_int32(item); });
   }
   if (!this->last_known_elr.has_value()) {
     writer.write_array_length(-1, true);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->last_known_elr).size()), true);
-    for (const auto& item : *this->last_known_elr) {
-      writer.write_int32(item);
-    }
+    write_array(writer, *this->last_known_elr, true, [&](std::int32_t item) { writer.write_int32(item); });
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->offline_replicas.size()), true);
-  for (const auto& item : this->offline_replicas) {
-    writer.write_int32(item);
-  }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_array(writer, this->offline_replicas, true, [&](std::int32_t item) { writer.write_int32(item); });
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponseTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -124,27 +70,9 @@ bool DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponseTopic::deco
   this->name = reader.read_compact_nullable_string();
   this->topic_id = reader.read_uuid();
   this->is_internal = reader.read_bool();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->partitions, true, [&](DescribeTopicPartitionsResponsePartition& item) { item.decode(reader, version); });
   this->topic_authorized_operations = reader.read_int32();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -153,36 +81,22 @@ void DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponseTopic::enco
   writer.write_compact_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt);
   writer.write_uuid(this->topic_id);
   writer.write_bool(this->is_internal);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, true, [&](const DescribeTopicPartitionsResponsePartition& item) { item.encode(writer, version); });
   writer.write_int32(this->topic_authorized_operations);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool DescribeTopicPartitionsResponse::Cursor::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->topic_name = reader.read_compact_string();
   this->partition_index = reader.read_int32();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void DescribeTopicPartitionsResponse::Cursor::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->topic_name);
   writer.write_int32(this->partition_index);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool DescribeTopicPartitionsResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -191,48 +105,22 @@ bool DescribeTopicPartitionsResponse::decode(Reader& reader, [[maybe_unused]] st
     return false;
   }
   this->throttle_time_ms = reader.read_int32();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->topics;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->topics, true, [&](DescribeTopicPartitionsResponseTopic& item) { item.decode(reader, version); });
   if (reader.read_int8() < 0) {
     this->next_cursor.reset();
   } else {
     this->next_cursor.emplace().decode(reader, version);
   }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void DescribeTopicPartitionsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int32(this->throttle_time_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), true);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, true, [&](const DescribeTopicPartitionsResponseTopic& item) { item.encode(writer, version); });
   writer.write_int8(this->next_cursor.has_value() ? 1 : -1);
   if (this->next_cursor.has_value()) this->next_cursor->encode(writer, version);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 }  // namespace weir::protocol

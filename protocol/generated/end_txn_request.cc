@@ -3,6 +3,8 @@
 // change the generator and regenerate.
 #include "protocol/generated/end_txn_request.h"
 
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool EndTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -11,40 +13,24 @@ bool EndTxnRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 3;
-  this->transactional_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->transactional_id = reader.read_string(flexible);
   this->producer_id = reader.read_int64();
   this->producer_epoch = reader.read_int16();
   this->committed = reader.read_bool();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void EndTxnRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
-  if (flexible) {
-    writer.write_compact_string(this->transactional_id);
-  } else {
-    writer.write_string(this->transactional_id);
-  }
+  writer.write_string(this->transactional_id, flexible);
   writer.write_int64(this->producer_id);
   writer.write_int16(this->producer_epoch);
   writer.write_bool(this->committed);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -5,42 +5,22 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
-
-namespace {
-
-// A tagged struct is written only when it differs from its default, as in Kafka.
-template <typename Struct>
-bool differs_from_default(const Struct& value, std::int16_t version) {
-  Writer actual;
-  value.encode(actual, version);
-  Writer defaults;
-  Struct().encode(defaults, version);
-  return actual.buffer() != defaults.buffer();
-}
-
-}  // namespace
 
 bool FetchRequest::ReplicaState::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->replica_id = reader.read_int32();
   this->replica_epoch = reader.read_int64();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void FetchRequest::ReplicaState::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->replica_id);
   writer.write_int64(this->replica_epoch);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool FetchRequest::FetchPartition::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -58,20 +38,15 @@ bool FetchRequest::FetchPartition::decode(Reader& reader, [[maybe_unused]] std::
   }
   this->partition_max_bytes = reader.read_int32();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
+    read_tagged_fields(reader, this->unknown_tagged_fields, [&](std::uint32_t tag, BytesView payload) {
       if (tag == 0 && version >= 17) {
         Reader field_reader(payload);
         this->replica_directory_id = field_reader.read_uuid();
         if (!field_reader.ok()) reader.fail();
-      } else {
-        this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
+        return true;
       }
-    }
+      return false;
+    });
   }
   return reader.ok();
 }
@@ -109,32 +84,14 @@ void FetchRequest::FetchPartition::encode(Writer& writer, [[maybe_unused]] std::
 bool FetchRequest::FetchTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 12;
   if (version <= 12) {
-    this->topic = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->topic = reader.read_string(flexible);
   }
   if (version >= 13) {
     this->topic_id = reader.read_uuid();
   }
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->partitions, flexible, [&](FetchPartition& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -142,55 +99,28 @@ bool FetchRequest::FetchTopic::decode(Reader& reader, [[maybe_unused]] std::int1
 void FetchRequest::FetchTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 12;
   if (version <= 12) {
-    if (flexible) {
-      writer.write_compact_string(this->topic);
-    } else {
-      writer.write_string(this->topic);
-    }
+    writer.write_string(this->topic, flexible);
   }
   if (version >= 13) {
     writer.write_uuid(this->topic_id);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const FetchPartition& item) { item.encode(writer, version); });
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
 bool FetchRequest::ForgottenTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 12;
   if (version <= 12) {
-    this->topic = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->topic = reader.read_string(flexible);
   }
   if (version >= 13) {
     this->topic_id = reader.read_uuid();
   }
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
+  read_array(reader, this->partitions, flexible, [&](std::int32_t& item) { item = reader.read_int32(); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -198,23 +128,14 @@ bool FetchRequest::ForgottenTopic::decode(Reader& reader, [[maybe_unused]] std::
 void FetchRequest::ForgottenTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 12;
   if (version <= 12) {
-    if (flexible) {
-      writer.write_compact_string(this->topic);
-    } else {
-      writer.write_string(this->topic);
-    }
+    writer.write_string(this->topic, flexible);
   }
   if (version >= 13) {
     writer.write_uuid(this->topic_id);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->partitions, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -241,63 +162,35 @@ bool FetchRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version)
   if (version >= 7) {
     this->session_epoch = reader.read_int32();
   }
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->topics;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->topics, flexible, [&](FetchTopic& item) { item.decode(reader, version); });
   if (version >= 7) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->forgotten_topics_data;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->forgotten_topics_data, flexible, [&](ForgottenTopic& item) { item.decode(reader, version); });
   }
   if (version >= 11) {
-    this->rack_id = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->rack_id = reader.read_string(flexible);
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
+    read_tagged_fields(reader, this->unknown_tagged_fields, [&](std::uint32_t tag, BytesView payload) {
       if (tag == 0 && version >= 12) {
         Reader field_reader(payload);
         this->cluster_id = field_reader.read_compact_nullable_string();
         if (!field_reader.ok()) reader.fail();
-      } else if (tag == 1 && version >= 15) {
+        return true;
+      }
+      if (tag == 1 && version >= 15) {
         Reader field_reader(payload);
         this->replica_state.decode(field_reader, version);
         if (!field_reader.ok()) reader.fail();
-      } else {
-        this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
+        return true;
       }
-    }
+      return false;
+    });
   }
   return reader.ok();
 }
 
 void FetchRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 12;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version <= 14) {
     writer.write_int32(this->replica_id);
   }
@@ -315,28 +208,18 @@ void FetchRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version)
   if (version >= 7) {
     writer.write_int32(this->session_epoch);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const FetchTopic& item) { item.encode(writer, version); });
   if (version >= 7) {
-    writer.write_array_length(static_cast<std::int32_t>(this->forgotten_topics_data.size()), flexible);
-    for (const auto& item : this->forgotten_topics_data) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->forgotten_topics_data, flexible, [&](const ForgottenTopic& item) { item.encode(writer, version); });
   }
   if (version >= 11) {
-    if (flexible) {
-      writer.write_compact_string(this->rack_id);
-    } else {
-      writer.write_string(this->rack_id);
-    }
+    writer.write_string(this->rack_id, flexible);
   }
   if (flexible) {
     std::uint32_t tagged_count = static_cast<std::uint32_t>(this->unknown_tagged_fields.size());
     const bool write_cluster_id = version >= 12 && this->cluster_id.has_value();
     if (write_cluster_id) ++tagged_count;
-    const bool write_replica_state = version >= 15 && differs_from_default(this->replica_state, version);
+    const bool write_replica_state = version >= 15 && encoding_differs_from_default(this->replica_state, version);
     if (write_replica_state) ++tagged_count;
     writer.write_unsigned_varint(tagged_count);
     UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);

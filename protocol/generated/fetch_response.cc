@@ -5,86 +5,48 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
-
-namespace {
-
-// A tagged struct is written only when it differs from its default, as in Kafka.
-template <typename Struct>
-bool differs_from_default(const Struct& value, std::int16_t version) {
-  Writer actual;
-  value.encode(actual, version);
-  Writer defaults;
-  Struct().encode(defaults, version);
-  return actual.buffer() != defaults.buffer();
-}
-
-}  // namespace
 
 bool FetchResponse::EpochEndOffset::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->epoch = reader.read_int32();
   this->end_offset = reader.read_int64();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void FetchResponse::EpochEndOffset::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->epoch);
   writer.write_int64(this->end_offset);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool FetchResponse::LeaderIdAndEpoch::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->leader_id = reader.read_int32();
   this->leader_epoch = reader.read_int32();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void FetchResponse::LeaderIdAndEpoch::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->leader_id);
   writer.write_int32(this->leader_epoch);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool FetchResponse::SnapshotId::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->end_offset = reader.read_int64();
   this->epoch = reader.read_int32();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void FetchResponse::SnapshotId::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int64(this->end_offset);
   writer.write_int32(this->epoch);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool FetchResponse::AbortedTransaction::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -92,14 +54,7 @@ bool FetchResponse::AbortedTransaction::decode(Reader& reader, [[maybe_unused]] 
   this->producer_id = reader.read_int64();
   this->first_offset = reader.read_int64();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -109,9 +64,7 @@ void FetchResponse::AbortedTransaction::encode(Writer& writer, [[maybe_unused]] 
   writer.write_int64(this->producer_id);
   writer.write_int64(this->first_offset);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -144,28 +97,27 @@ bool FetchResponse::PartitionData::decode(Reader& reader, [[maybe_unused]] std::
   }
   this->records = reader.read_records(flexible);
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
+    read_tagged_fields(reader, this->unknown_tagged_fields, [&](std::uint32_t tag, BytesView payload) {
       if (tag == 0 && version >= 12) {
         Reader field_reader(payload);
         this->diverging_epoch.decode(field_reader, version);
         if (!field_reader.ok()) reader.fail();
-      } else if (tag == 1 && version >= 12) {
+        return true;
+      }
+      if (tag == 1 && version >= 12) {
         Reader field_reader(payload);
         this->current_leader.decode(field_reader, version);
         if (!field_reader.ok()) reader.fail();
-      } else if (tag == 2 && version >= 12) {
+        return true;
+      }
+      if (tag == 2 && version >= 12) {
         Reader field_reader(payload);
         this->snapshot_id.decode(field_reader, version);
         if (!field_reader.ok()) reader.fail();
-      } else {
-        this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
+        return true;
       }
-    }
+      return false;
+    });
   }
   return reader.ok();
 }
@@ -185,10 +137,7 @@ void FetchResponse::PartitionData::encode(Writer& writer, [[maybe_unused]] std::
     if (!this->aborted_transactions.has_value()) {
       writer.write_array_length(-1, flexible);
     } else {
-      writer.write_array_length(static_cast<std::int32_t>((*this->aborted_transactions).size()), flexible);
-      for (const auto& item : *this->aborted_transactions) {
-        item.encode(writer, version);
-      }
+      write_array(writer, *this->aborted_transactions, flexible, [&](const AbortedTransaction& item) { item.encode(writer, version); });
     }
   }
   if (version >= 11) {
@@ -197,11 +146,11 @@ void FetchResponse::PartitionData::encode(Writer& writer, [[maybe_unused]] std::
   writer.write_records(this->records, flexible);
   if (flexible) {
     std::uint32_t tagged_count = static_cast<std::uint32_t>(this->unknown_tagged_fields.size());
-    const bool write_diverging_epoch = version >= 12 && differs_from_default(this->diverging_epoch, version);
+    const bool write_diverging_epoch = version >= 12 && encoding_differs_from_default(this->diverging_epoch, version);
     if (write_diverging_epoch) ++tagged_count;
-    const bool write_current_leader = version >= 12 && differs_from_default(this->current_leader, version);
+    const bool write_current_leader = version >= 12 && encoding_differs_from_default(this->current_leader, version);
     if (write_current_leader) ++tagged_count;
-    const bool write_snapshot_id = version >= 12 && differs_from_default(this->snapshot_id, version);
+    const bool write_snapshot_id = version >= 12 && encoding_differs_from_default(this->snapshot_id, version);
     if (write_snapshot_id) ++tagged_count;
     writer.write_unsigned_varint(tagged_count);
     UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
@@ -230,32 +179,14 @@ void FetchResponse::PartitionData::encode(Writer& writer, [[maybe_unused]] std::
 bool FetchResponse::FetchableTopicResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 12;
   if (version <= 12) {
-    this->topic = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->topic = reader.read_string(flexible);
   }
   if (version >= 13) {
     this->topic_id = reader.read_uuid();
   }
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->partitions, flexible, [&](PartitionData& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -263,23 +194,14 @@ bool FetchResponse::FetchableTopicResponse::decode(Reader& reader, [[maybe_unuse
 void FetchResponse::FetchableTopicResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 12;
   if (version <= 12) {
-    if (flexible) {
-      writer.write_compact_string(this->topic);
-    } else {
-      writer.write_string(this->topic);
-    }
+    writer.write_string(this->topic, flexible);
   }
   if (version >= 13) {
     writer.write_uuid(this->topic_id);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const PartitionData& item) { item.encode(writer, version); });
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -288,14 +210,7 @@ bool FetchResponse::NodeEndpoint::decode(Reader& reader, [[maybe_unused]] std::i
   this->host = reader.read_compact_string();
   this->port = reader.read_int32();
   this->rack = reader.read_compact_nullable_string();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -304,9 +219,7 @@ void FetchResponse::NodeEndpoint::encode(Writer& writer, [[maybe_unused]] std::i
   writer.write_compact_string(this->host);
   writer.write_int32(this->port);
   writer.write_compact_nullable_string(this->rack ? std::optional<std::string_view>(*this->rack) : std::nullopt);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool FetchResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -324,53 +237,23 @@ bool FetchResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version
   if (version >= 7) {
     this->session_id = reader.read_int32();
   }
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->responses;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->responses, flexible, [&](FetchableTopicResponse& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
+    read_tagged_fields(reader, this->unknown_tagged_fields, [&](std::uint32_t tag, BytesView payload) {
       if (tag == 0 && version >= 16) {
         Reader field_reader(payload);
-        {
-          const std::int32_t count = field_reader.read_array_length(true);
-          if (count < 0) {
-            field_reader.fail();  // null is not allowed at this version
-          } else {
-            auto& items = this->node_endpoints;
-            items.clear();
-            for (std::int32_t i = 0; i < count && field_reader.ok(); ++i) {
-              items.emplace_back().decode(field_reader, version);
-            }
-          }
-        }
+        read_array(field_reader, this->node_endpoints, true, [&](NodeEndpoint& item) { item.decode(field_reader, version); });
         if (!field_reader.ok()) reader.fail();
-      } else {
-        this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
+        return true;
       }
-    }
+      return false;
+    });
   }
   return reader.ok();
 }
 
 void FetchResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 12;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 1) {
     writer.write_int32(this->throttle_time_ms);
   }
@@ -380,10 +263,7 @@ void FetchResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version
   if (version >= 7) {
     writer.write_int32(this->session_id);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->responses.size()), flexible);
-  for (const auto& item : this->responses) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->responses, flexible, [&](const FetchableTopicResponse& item) { item.encode(writer, version); });
   if (flexible) {
     std::uint32_t tagged_count = static_cast<std::uint32_t>(this->unknown_tagged_fields.size());
     const bool write_node_endpoints = version >= 16 && !this->node_endpoints.empty();
@@ -393,10 +273,7 @@ void FetchResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version
     if (write_node_endpoints) {
       unknown.write_before(writer, 0);
       Writer field_writer;
-      field_writer.write_array_length(static_cast<std::int32_t>(this->node_endpoints.size()), true);
-      for (const auto& item : this->node_endpoints) {
-        item.encode(field_writer, version);
-      }
+      write_array(field_writer, this->node_endpoints, true, [&](const NodeEndpoint& item) { item.encode(field_writer, version); });
       writer.write_tagged_field(0, field_writer.buffer());
     }
     unknown.write_rest(writer);

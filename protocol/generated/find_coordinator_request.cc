@@ -3,6 +3,9 @@
 // change the generator and regenerate.
 #include "protocol/generated/find_coordinator_request.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool FindCoordinatorRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -12,67 +15,33 @@ bool FindCoordinatorRequest::decode(Reader& reader, [[maybe_unused]] std::int16_
   }
   [[maybe_unused]] const bool flexible = version >= 3;
   if (version <= 3) {
-    this->key = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->key = reader.read_string(flexible);
   }
   if (version >= 1) {
     this->key_type = reader.read_int8();
   }
   if (version >= 4) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->coordinator_keys;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.push_back((flexible ? reader.read_compact_string() : reader.read_string()));
-        }
-      }
-    }
+    read_array(reader, this->coordinator_keys, flexible, [&](std::string& item) { item = reader.read_string(flexible); });
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void FindCoordinatorRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version <= 3) {
-    if (flexible) {
-      writer.write_compact_string(this->key);
-    } else {
-      writer.write_string(this->key);
-    }
+    writer.write_string(this->key, flexible);
   }
   if (version >= 1) {
     writer.write_int8(this->key_type);
   }
   if (version >= 4) {
-    writer.write_array_length(static_cast<std::int32_t>(this->coordinator_keys.size()), flexible);
-    for (const auto& item : this->coordinator_keys) {
-      if (flexible) {
-        writer.write_compact_string(item);
-      } else {
-        writer.write_string(item);
-      }
-    }
+    write_array(writer, this->coordinator_keys, flexible, [&](const std::string& item) { writer.write_string(item, flexible); });
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

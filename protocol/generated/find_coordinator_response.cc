@@ -5,6 +5,9 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool FindCoordinatorResponse::Coordinator::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -14,14 +17,7 @@ bool FindCoordinatorResponse::Coordinator::decode(Reader& reader, [[maybe_unused
   this->port = reader.read_int32();
   this->error_code = reader.read_int16();
   this->error_message = reader.read_compact_nullable_string();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -32,9 +28,7 @@ void FindCoordinatorResponse::Coordinator::encode(Writer& writer, [[maybe_unused
   writer.write_int32(this->port);
   writer.write_int16(this->error_code);
   writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool FindCoordinatorResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -50,49 +44,28 @@ bool FindCoordinatorResponse::decode(Reader& reader, [[maybe_unused]] std::int16
     this->error_code = reader.read_int16();
   }
   if (version >= 1 && version <= 3) {
-    this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->error_message = reader.read_nullable_string(flexible);
   }
   if (version <= 3) {
     this->node_id = reader.read_int32();
   }
   if (version <= 3) {
-    this->host = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->host = reader.read_string(flexible);
   }
   if (version <= 3) {
     this->port = reader.read_int32();
   }
   if (version >= 4) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->coordinators;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->coordinators, flexible, [&](Coordinator& item) { item.decode(reader, version); });
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void FindCoordinatorResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 1) {
     writer.write_int32(this->throttle_time_ms);
   }
@@ -100,35 +73,22 @@ void FindCoordinatorResponse::encode(Writer& writer, [[maybe_unused]] std::int16
     writer.write_int16(this->error_code);
   }
   if (version >= 1 && version <= 3) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-    }
+    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   }
   if (version <= 3) {
     writer.write_int32(this->node_id);
   }
   if (version <= 3) {
-    if (flexible) {
-      writer.write_compact_string(this->host);
-    } else {
-      writer.write_string(this->host);
-    }
+    writer.write_string(this->host, flexible);
   }
   if (version <= 3) {
     writer.write_int32(this->port);
   }
   if (version >= 4) {
-    writer.write_array_length(static_cast<std::int32_t>(this->coordinators.size()), flexible);
-    for (const auto& item : this->coordinators) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->coordinators, flexible, [&](const Coordinator& item) { item.encode(writer, version); });
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -3,6 +3,9 @@
 // change the generator and regenerate.
 #include "protocol/generated/get_telemetry_subscriptions_response.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool GetTelemetrySubscriptionsResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -14,66 +17,26 @@ bool GetTelemetrySubscriptionsResponse::decode(Reader& reader, [[maybe_unused]] 
   this->error_code = reader.read_int16();
   this->client_instance_id = reader.read_uuid();
   this->subscription_id = reader.read_int32();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->accepted_compression_types;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int8());
-      }
-    }
-  }
+  read_array(reader, this->accepted_compression_types, true, [&](std::int8_t& item) { item = reader.read_int8(); });
   this->push_interval_ms = reader.read_int32();
   this->telemetry_max_bytes = reader.read_int32();
   this->delta_temporality = reader.read_bool();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->requested_metrics;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_compact_string());
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->requested_metrics, true, [&](std::string& item) { item = reader.read_compact_string(); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void GetTelemetrySubscriptionsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int32(this->throttle_time_ms);
   writer.write_int16(this->error_code);
   writer.write_uuid(this->client_instance_id);
   writer.write_int32(this->subscription_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->accepted_compression_types.size()), true);
-  for (const auto& item : this->accepted_compression_types) {
-    writer.write_int8(item);
-  }
+  write_array(writer, this->accepted_compression_types, true, [&](std::int8_t item) { writer.write_int8(item); });
   writer.write_int32(this->push_interval_ms);
   writer.write_int32(this->telemetry_max_bytes);
   writer.write_bool(this->delta_temporality);
-  writer.write_array_length(static_cast<std::int32_t>(this->requested_metrics.size()), true);
-  for (const auto& item : this->requested_metrics) {
-    writer.write_compact_string(item);
-  }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_array(writer, this->requested_metrics, true, [&](const std::string& item) { writer.write_compact_string(item); });
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 }  // namespace weir::protocol

@@ -5,6 +5,8 @@
 
 #include <string_view>
 
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool InitProducerIdRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -13,7 +15,7 @@ bool InitProducerIdRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 2;
-  this->transactional_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->transactional_id = reader.read_nullable_string(flexible);
   this->transaction_timeout_ms = reader.read_int32();
   if (version >= 3) {
     this->producer_id = reader.read_int64();
@@ -22,28 +24,14 @@ bool InitProducerIdRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t
     this->producer_epoch = reader.read_int16();
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void InitProducerIdRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
-  if (flexible) {
-    writer.write_compact_nullable_string(this->transactional_id ? std::optional<std::string_view>(*this->transactional_id) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->transactional_id ? std::optional<std::string_view>(*this->transactional_id) : std::nullopt);
-  }
+  writer.write_nullable_string(this->transactional_id ? std::optional<std::string_view>(*this->transactional_id) : std::nullopt, flexible);
   writer.write_int32(this->transaction_timeout_ms);
   if (version >= 3) {
     writer.write_int64(this->producer_id);
@@ -52,9 +40,7 @@ void InitProducerIdRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t
     writer.write_int16(this->producer_epoch);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -5,41 +5,27 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool JoinGroupRequest::JoinGroupRequestProtocol::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 6;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->metadata = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
+  this->name = reader.read_string(flexible);
+  this->metadata = reader.read_bytes(flexible);
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void JoinGroupRequest::JoinGroupRequestProtocol::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
+  writer.write_string(this->name, flexible);
+  writer.write_bytes(this->metadata, flexible);
   if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
-  if (flexible) {
-    writer.write_compact_bytes(this->metadata);
-  } else {
-    writer.write_bytes(this->metadata);
-  }
-  if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -49,90 +35,44 @@ bool JoinGroupRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t vers
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 6;
-  this->group_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->group_id = reader.read_string(flexible);
   this->session_timeout_ms = reader.read_int32();
   if (version >= 1) {
     this->rebalance_timeout_ms = reader.read_int32();
   }
-  this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->member_id = reader.read_string(flexible);
   if (version >= 5) {
-    this->group_instance_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->group_instance_id = reader.read_nullable_string(flexible);
   }
-  this->protocol_type = (flexible ? reader.read_compact_string() : reader.read_string());
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->protocols;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  this->protocol_type = reader.read_string(flexible);
+  read_array(reader, this->protocols, flexible, [&](JoinGroupRequestProtocol& item) { item.decode(reader, version); });
   if (version >= 8) {
-    this->reason = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->reason = reader.read_nullable_string(flexible);
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void JoinGroupRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
-  if (flexible) {
-    writer.write_compact_string(this->group_id);
-  } else {
-    writer.write_string(this->group_id);
-  }
+  writer.write_string(this->group_id, flexible);
   writer.write_int32(this->session_timeout_ms);
   if (version >= 1) {
     writer.write_int32(this->rebalance_timeout_ms);
   }
-  if (flexible) {
-    writer.write_compact_string(this->member_id);
-  } else {
-    writer.write_string(this->member_id);
-  }
+  writer.write_string(this->member_id, flexible);
   if (version >= 5) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    }
+    writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt, flexible);
   }
-  if (flexible) {
-    writer.write_compact_string(this->protocol_type);
-  } else {
-    writer.write_string(this->protocol_type);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->protocols.size()), flexible);
-  for (const auto& item : this->protocols) {
-    item.encode(writer, version);
-  }
+  writer.write_string(this->protocol_type, flexible);
+  write_array(writer, this->protocols, flexible, [&](const JoinGroupRequestProtocol& item) { item.encode(writer, version); });
   if (version >= 8) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->reason ? std::optional<std::string_view>(*this->reason) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->reason ? std::optional<std::string_view>(*this->reason) : std::nullopt);
-    }
+    writer.write_nullable_string(this->reason ? std::optional<std::string_view>(*this->reason) : std::nullopt, flexible);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -5,51 +5,33 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool JoinGroupResponse::JoinGroupResponseMember::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 6;
-  this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->member_id = reader.read_string(flexible);
   if (version >= 5) {
-    this->group_instance_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->group_instance_id = reader.read_nullable_string(flexible);
   }
-  this->metadata = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
+  this->metadata = reader.read_bytes(flexible);
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void JoinGroupResponse::JoinGroupResponseMember::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
-  if (flexible) {
-    writer.write_compact_string(this->member_id);
-  } else {
-    writer.write_string(this->member_id);
-  }
+  writer.write_string(this->member_id, flexible);
   if (version >= 5) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt);
-    }
+    writer.write_nullable_string(this->group_instance_id ? std::optional<std::string_view>(*this->group_instance_id) : std::nullopt, flexible);
   }
+  writer.write_bytes(this->metadata, flexible);
   if (flexible) {
-    writer.write_compact_bytes(this->metadata);
-  } else {
-    writer.write_bytes(this->metadata);
-  }
-  if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -65,94 +47,48 @@ bool JoinGroupResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
   this->error_code = reader.read_int16();
   this->generation_id = reader.read_int32();
   if (version >= 7) {
-    this->protocol_type = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->protocol_type = reader.read_nullable_string(flexible);
   }
   if (version >= 7) {
-    this->protocol_name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->protocol_name = reader.read_nullable_string(flexible);
   } else {
-    this->protocol_name = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->protocol_name = reader.read_string(flexible);
   }
-  this->leader = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->leader = reader.read_string(flexible);
   if (version >= 9) {
     this->skip_assignment = reader.read_bool();
   }
-  this->member_id = (flexible ? reader.read_compact_string() : reader.read_string());
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->members;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  this->member_id = reader.read_string(flexible);
+  read_array(reader, this->members, flexible, [&](JoinGroupResponseMember& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void JoinGroupResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 2) {
     writer.write_int32(this->throttle_time_ms);
   }
   writer.write_int16(this->error_code);
   writer.write_int32(this->generation_id);
   if (version >= 7) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->protocol_type ? std::optional<std::string_view>(*this->protocol_type) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->protocol_type ? std::optional<std::string_view>(*this->protocol_type) : std::nullopt);
-    }
+    writer.write_nullable_string(this->protocol_type ? std::optional<std::string_view>(*this->protocol_type) : std::nullopt, flexible);
   }
   if (version >= 7) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt);
-    }
+    writer.write_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt, flexible);
   } else {  // null is not expressible: write the empty value
-    if (flexible) {
-      writer.write_compact_string(this->protocol_name.has_value() ? std::string_view(*this->protocol_name) : std::string_view());
-    } else {
-      writer.write_string(this->protocol_name.has_value() ? std::string_view(*this->protocol_name) : std::string_view());
-    }
+    writer.write_string(this->protocol_name.has_value() ? std::string_view(*this->protocol_name) : std::string_view(), flexible);
   }
-  if (flexible) {
-    writer.write_compact_string(this->leader);
-  } else {
-    writer.write_string(this->leader);
-  }
+  writer.write_string(this->leader, flexible);
   if (version >= 9) {
     writer.write_bool(this->skip_assignment);
   }
+  writer.write_string(this->member_id, flexible);
+  write_array(writer, this->members, flexible, [&](const JoinGroupResponseMember& item) { item.encode(writer, version); });
   if (flexible) {
-    writer.write_compact_string(this->member_id);
-  } else {
-    writer.write_string(this->member_id);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->members.size()), flexible);
-  for (const auto& item : this->members) {
-    item.encode(writer, version);
-  }
-  if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

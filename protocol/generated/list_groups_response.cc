@@ -3,61 +3,39 @@
 // change the generator and regenerate.
 #include "protocol/generated/list_groups_response.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool ListGroupsResponse::ListedGroup::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 3;
-  this->group_id = (flexible ? reader.read_compact_string() : reader.read_string());
-  this->protocol_type = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->group_id = reader.read_string(flexible);
+  this->protocol_type = reader.read_string(flexible);
   if (version >= 4) {
-    this->group_state = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->group_state = reader.read_string(flexible);
   }
   if (version >= 5) {
-    this->group_type = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->group_type = reader.read_string(flexible);
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void ListGroupsResponse::ListedGroup::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  if (flexible) {
-    writer.write_compact_string(this->group_id);
-  } else {
-    writer.write_string(this->group_id);
-  }
-  if (flexible) {
-    writer.write_compact_string(this->protocol_type);
-  } else {
-    writer.write_string(this->protocol_type);
-  }
+  writer.write_string(this->group_id, flexible);
+  writer.write_string(this->protocol_type, flexible);
   if (version >= 4) {
-    if (flexible) {
-      writer.write_compact_string(this->group_state);
-    } else {
-      writer.write_string(this->group_state);
-    }
+    writer.write_string(this->group_state, flexible);
   }
   if (version >= 5) {
-    if (flexible) {
-      writer.write_compact_string(this->group_type);
-    } else {
-      writer.write_string(this->group_type);
-    }
+    writer.write_string(this->group_type, flexible);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -71,48 +49,22 @@ bool ListGroupsResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t ve
     this->throttle_time_ms = reader.read_int32();
   }
   this->error_code = reader.read_int16();
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->groups;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->groups, flexible, [&](ListedGroup& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void ListGroupsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 3;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 1) {
     writer.write_int32(this->throttle_time_ms);
   }
   writer.write_int16(this->error_code);
-  writer.write_array_length(static_cast<std::int32_t>(this->groups.size()), flexible);
-  for (const auto& item : this->groups) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->groups, flexible, [&](const ListedGroup& item) { item.encode(writer, version); });
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

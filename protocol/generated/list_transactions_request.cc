@@ -3,6 +3,9 @@
 // change the generator and regenerate.
 #include "protocol/generated/list_transactions_request.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool ListTransactionsRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -10,62 +13,22 @@ bool ListTransactionsRequest::decode(Reader& reader, [[maybe_unused]] std::int16
     reader.fail();
     return false;
   }
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->state_filters;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_compact_string());
-      }
-    }
-  }
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->producer_id_filters;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int64());
-      }
-    }
-  }
+  read_array(reader, this->state_filters, true, [&](std::string& item) { item = reader.read_compact_string(); });
+  read_array(reader, this->producer_id_filters, true, [&](std::int64_t& item) { item = reader.read_int64(); });
   if (version >= 1) {
     this->duration_filter = reader.read_int64();
   }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void ListTransactionsRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
-  writer.write_array_length(static_cast<std::int32_t>(this->state_filters.size()), true);
-  for (const auto& item : this->state_filters) {
-    writer.write_compact_string(item);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->producer_id_filters.size()), true);
-  for (const auto& item : this->producer_id_filters) {
-    writer.write_int64(item);
-  }
+  write_array(writer, this->state_filters, true, [&](const std::string& item) { writer.write_compact_string(item); });
+  write_array(writer, this->producer_id_filters, true, [&](std::int64_t item) { writer.write_int64(item); });
   if (version >= 1) {
     writer.write_int64(this->duration_filter);
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 }  // namespace weir::protocol

@@ -3,20 +3,16 @@
 // change the generator and regenerate.
 #include "protocol/generated/list_transactions_response.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool ListTransactionsResponse::TransactionState::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->transactional_id = reader.read_compact_string();
   this->producer_id = reader.read_int64();
   this->transaction_state = reader.read_compact_string();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -24,9 +20,7 @@ void ListTransactionsResponse::TransactionState::encode(Writer& writer, [[maybe_
   writer.write_compact_string(this->transactional_id);
   writer.write_int64(this->producer_id);
   writer.write_compact_string(this->transaction_state);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ListTransactionsResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -36,58 +30,18 @@ bool ListTransactionsResponse::decode(Reader& reader, [[maybe_unused]] std::int1
   }
   this->throttle_time_ms = reader.read_int32();
   this->error_code = reader.read_int16();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->unknown_state_filters;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_compact_string());
-      }
-    }
-  }
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->transaction_states;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->unknown_state_filters, true, [&](std::string& item) { item = reader.read_compact_string(); });
+  read_array(reader, this->transaction_states, true, [&](TransactionState& item) { item.decode(reader, version); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void ListTransactionsResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int32(this->throttle_time_ms);
   writer.write_int16(this->error_code);
-  writer.write_array_length(static_cast<std::int32_t>(this->unknown_state_filters.size()), true);
-  for (const auto& item : this->unknown_state_filters) {
-    writer.write_compact_string(item);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->transaction_states.size()), true);
-  for (const auto& item : this->transaction_states) {
-    item.encode(writer, version);
-  }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_array(writer, this->unknown_state_filters, true, [&](const std::string& item) { writer.write_compact_string(item); });
+  write_array(writer, this->transaction_states, true, [&](const TransactionState& item) { item.encode(writer, version); });
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 }  // namespace weir::protocol

@@ -5,6 +5,9 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool MetadataRequest::MetadataRequestTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -13,19 +16,12 @@ bool MetadataRequest::MetadataRequestTopic::decode(Reader& reader, [[maybe_unuse
     this->topic_id = reader.read_uuid();
   }
   if (version >= 10) {
-    this->name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->name = reader.read_nullable_string(flexible);
   } else {
-    this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->name = reader.read_string(flexible);
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -36,22 +32,12 @@ void MetadataRequest::MetadataRequestTopic::encode(Writer& writer, [[maybe_unuse
     writer.write_uuid(this->topic_id);
   }
   if (version >= 10) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt);
-    }
+    writer.write_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt, flexible);
   } else {  // null is not expressible: write the empty value
-    if (flexible) {
-      writer.write_compact_string(this->name.has_value() ? std::string_view(*this->name) : std::string_view());
-    } else {
-      writer.write_string(this->name.has_value() ? std::string_view(*this->name) : std::string_view());
-    }
+    writer.write_string(this->name.has_value() ? std::string_view(*this->name) : std::string_view(), flexible);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -86,30 +72,17 @@ bool MetadataRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t versi
     this->include_topic_authorized_operations = reader.read_bool();
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void MetadataRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (!this->topics.has_value()) {
     writer.write_array_length(version >= 1 ? -1 : 0, flexible);  // null is not expressible before v1
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->topics).size()), flexible);
-    for (const auto& item : *this->topics) {
-      item.encode(writer, version);
-    }
+    write_array(writer, *this->topics, flexible, [&](const MetadataRequestTopic& item) { item.encode(writer, version); });
   }
   if (version >= 4) {
     writer.write_bool(this->allow_auto_topic_creation);
@@ -121,9 +94,7 @@ void MetadataRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t versi
     writer.write_bool(this->include_topic_authorized_operations);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -5,25 +5,21 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool MetadataResponse::MetadataResponseBroker::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 9;
   this->node_id = reader.read_int32();
-  this->host = (flexible ? reader.read_compact_string() : reader.read_string());
+  this->host = reader.read_string(flexible);
   this->port = reader.read_int32();
   if (version >= 1) {
-    this->rack = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->rack = reader.read_nullable_string(flexible);
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -31,23 +27,13 @@ bool MetadataResponse::MetadataResponseBroker::decode(Reader& reader, [[maybe_un
 void MetadataResponse::MetadataResponseBroker::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
   writer.write_int32(this->node_id);
-  if (flexible) {
-    writer.write_compact_string(this->host);
-  } else {
-    writer.write_string(this->host);
-  }
+  writer.write_string(this->host, flexible);
   writer.write_int32(this->port);
   if (version >= 1) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->rack ? std::optional<std::string_view>(*this->rack) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->rack ? std::optional<std::string_view>(*this->rack) : std::nullopt);
-    }
+    writer.write_nullable_string(this->rack ? std::optional<std::string_view>(*this->rack) : std::nullopt, flexible);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -59,53 +45,13 @@ bool MetadataResponse::MetadataResponsePartition::decode(Reader& reader, [[maybe
   if (version >= 7) {
     this->leader_epoch = reader.read_int32();
   }
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->replica_nodes;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->isr_nodes;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
+  read_array(reader, this->replica_nodes, flexible, [&](std::int32_t& item) { item = reader.read_int32(); });
+  read_array(reader, this->isr_nodes, flexible, [&](std::int32_t& item) { item = reader.read_int32(); });
   if (version >= 5) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->offline_replicas;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.push_back(reader.read_int32());
-        }
-      }
-    }
+    read_array(reader, this->offline_replicas, flexible, [&](std::int32_t& item) { item = reader.read_int32(); });
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -118,24 +64,13 @@ void MetadataResponse::MetadataResponsePartition::encode(Writer& writer, [[maybe
   if (version >= 7) {
     writer.write_int32(this->leader_epoch);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->replica_nodes.size()), flexible);
-  for (const auto& item : this->replica_nodes) {
-    writer.write_int32(item);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->isr_nodes.size()), flexible);
-  for (const auto& item : this->isr_nodes) {
-    writer.write_int32(item);
-  }
+  write_array(writer, this->replica_nodes, flexible, [&](std::int32_t item) { writer.write_int32(item); });
+  write_array(writer, this->isr_nodes, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   if (version >= 5) {
-    writer.write_array_length(static_cast<std::int32_t>(this->offline_replicas.size()), flexible);
-    for (const auto& item : this->offline_replicas) {
-      writer.write_int32(item);
-    }
+    write_array(writer, this->offline_replicas, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -143,9 +78,9 @@ bool MetadataResponse::MetadataResponseTopic::decode(Reader& reader, [[maybe_unu
   [[maybe_unused]] const bool flexible = version >= 9;
   this->error_code = reader.read_int16();
   if (version >= 12) {
-    this->name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->name = reader.read_nullable_string(flexible);
   } else {
-    this->name = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->name = reader.read_string(flexible);
   }
   if (version >= 10) {
     this->topic_id = reader.read_uuid();
@@ -153,30 +88,12 @@ bool MetadataResponse::MetadataResponseTopic::decode(Reader& reader, [[maybe_unu
   if (version >= 1) {
     this->is_internal = reader.read_bool();
   }
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->partitions, flexible, [&](MetadataResponsePartition& item) { item.decode(reader, version); });
   if (version >= 8) {
     this->topic_authorized_operations = reader.read_int32();
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -185,17 +102,9 @@ void MetadataResponse::MetadataResponseTopic::encode(Writer& writer, [[maybe_unu
   [[maybe_unused]] const bool flexible = version >= 9;
   writer.write_int16(this->error_code);
   if (version >= 12) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt);
-    }
+    writer.write_nullable_string(this->name ? std::optional<std::string_view>(*this->name) : std::nullopt, flexible);
   } else {  // null is not expressible: write the empty value
-    if (flexible) {
-      writer.write_compact_string(this->name.has_value() ? std::string_view(*this->name) : std::string_view());
-    } else {
-      writer.write_string(this->name.has_value() ? std::string_view(*this->name) : std::string_view());
-    }
+    writer.write_string(this->name.has_value() ? std::string_view(*this->name) : std::string_view(), flexible);
   }
   if (version >= 10) {
     writer.write_uuid(this->topic_id);
@@ -203,17 +112,12 @@ void MetadataResponse::MetadataResponseTopic::encode(Writer& writer, [[maybe_unu
   if (version >= 1) {
     writer.write_bool(this->is_internal);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), flexible);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, flexible, [&](const MetadataResponsePartition& item) { item.encode(writer, version); });
   if (version >= 8) {
     writer.write_int32(this->topic_authorized_operations);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -226,85 +130,41 @@ bool MetadataResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t vers
   if (version >= 3) {
     this->throttle_time_ms = reader.read_int32();
   }
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->brokers;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->brokers, flexible, [&](MetadataResponseBroker& item) { item.decode(reader, version); });
   if (version >= 2) {
-    this->cluster_id = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->cluster_id = reader.read_nullable_string(flexible);
   }
   if (version >= 1) {
     this->controller_id = reader.read_int32();
   }
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->topics;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->topics, flexible, [&](MetadataResponseTopic& item) { item.decode(reader, version); });
   if (version >= 8 && version <= 10) {
     this->cluster_authorized_operations = reader.read_int32();
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void MetadataResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 3) {
     writer.write_int32(this->throttle_time_ms);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->brokers.size()), flexible);
-  for (const auto& item : this->brokers) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->brokers, flexible, [&](const MetadataResponseBroker& item) { item.encode(writer, version); });
   if (version >= 2) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->cluster_id ? std::optional<std::string_view>(*this->cluster_id) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->cluster_id ? std::optional<std::string_view>(*this->cluster_id) : std::nullopt);
-    }
+    writer.write_nullable_string(this->cluster_id ? std::optional<std::string_view>(*this->cluster_id) : std::nullopt, flexible);
   }
   if (version >= 1) {
     writer.write_int32(this->controller_id);
   }
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), flexible);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, flexible, [&](const MetadataResponseTopic& item) { item.encode(writer, version); });
   if (version >= 8 && version <= 10) {
     writer.write_int32(this->cluster_authorized_operations);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -3,6 +3,8 @@
 // change the generator and regenerate.
 #include "protocol/generated/offset_delete_request.h"
 
+#include "protocol/wire/arrays.h"
+
 namespace weir::protocol {
 
 bool OffsetDeleteRequest::OffsetDeleteRequestPartition::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -16,27 +18,13 @@ void OffsetDeleteRequest::OffsetDeleteRequestPartition::encode(Writer& writer, [
 
 bool OffsetDeleteRequest::OffsetDeleteRequestTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->name = reader.read_string();
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->partitions, false, [&](OffsetDeleteRequestPartition& item) { item.decode(reader, version); });
   return reader.ok();
 }
 
 void OffsetDeleteRequest::OffsetDeleteRequestTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_string(this->name);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), false);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, false, [&](const OffsetDeleteRequestPartition& item) { item.encode(writer, version); });
 }
 
 bool OffsetDeleteRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -45,30 +33,13 @@ bool OffsetDeleteRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t v
     return false;
   }
   this->group_id = reader.read_string();
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->topics;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->topics, false, [&](OffsetDeleteRequestTopic& item) { item.decode(reader, version); });
   return reader.ok();
 }
 
 void OffsetDeleteRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_string(this->group_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), false);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, false, [&](const OffsetDeleteRequestTopic& item) { item.encode(writer, version); });
 }
 
 }  // namespace weir::protocol

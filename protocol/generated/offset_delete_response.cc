@@ -3,6 +3,8 @@
 // change the generator and regenerate.
 #include "protocol/generated/offset_delete_response.h"
 
+#include "protocol/wire/arrays.h"
+
 namespace weir::protocol {
 
 bool OffsetDeleteResponse::OffsetDeleteResponsePartition::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -18,27 +20,13 @@ void OffsetDeleteResponse::OffsetDeleteResponsePartition::encode(Writer& writer,
 
 bool OffsetDeleteResponse::OffsetDeleteResponseTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->name = reader.read_string();
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->partitions, false, [&](OffsetDeleteResponsePartition& item) { item.decode(reader, version); });
   return reader.ok();
 }
 
 void OffsetDeleteResponse::OffsetDeleteResponseTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_string(this->name);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), false);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->partitions, false, [&](const OffsetDeleteResponsePartition& item) { item.encode(writer, version); });
 }
 
 bool OffsetDeleteResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -48,31 +36,14 @@ bool OffsetDeleteResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t 
   }
   this->error_code = reader.read_int16();
   this->throttle_time_ms = reader.read_int32();
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->topics;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->topics, false, [&](OffsetDeleteResponseTopic& item) { item.decode(reader, version); });
   return reader.ok();
 }
 
 void OffsetDeleteResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int16(this->error_code);
   writer.write_int32(this->throttle_time_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->topics.size()), false);
-  for (const auto& item : this->topics) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->topics, false, [&](const OffsetDeleteResponseTopic& item) { item.encode(writer, version); });
 }
 
 }  // namespace weir::protocol

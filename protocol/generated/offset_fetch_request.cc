@@ -5,88 +5,41 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool OffsetFetchRequest::OffsetFetchRequestTopic::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 6;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partition_indexes;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
+  this->name = reader.read_string(flexible);
+  read_array(reader, this->partition_indexes, flexible, [&](std::int32_t& item) { item = reader.read_int32(); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void OffsetFetchRequest::OffsetFetchRequestTopic::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
+  writer.write_string(this->name, flexible);
+  write_array(writer, this->partition_indexes, flexible, [&](std::int32_t item) { writer.write_int32(item); });
   if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->partition_indexes.size()), flexible);
-  for (const auto& item : this->partition_indexes) {
-    writer.write_int32(item);
-  }
-  if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
 bool OffsetFetchRequest::OffsetFetchRequestTopics::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->name = reader.read_compact_string();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partition_indexes;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_int32());
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->partition_indexes, true, [&](std::int32_t& item) { item = reader.read_int32(); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void OffsetFetchRequest::OffsetFetchRequestTopics::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_compact_string(this->name);
-  writer.write_array_length(static_cast<std::int32_t>(this->partition_indexes.size()), true);
-  for (const auto& item : this->partition_indexes) {
-    writer.write_int32(item);
-  }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_array(writer, this->partition_indexes, true, [&](std::int32_t item) { writer.write_int32(item); });
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool OffsetFetchRequest::OffsetFetchRequestGroup::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -108,14 +61,7 @@ bool OffsetFetchRequest::OffsetFetchRequestGroup::decode(Reader& reader, [[maybe
       }
     }
   }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -130,14 +76,9 @@ void OffsetFetchRequest::OffsetFetchRequestGroup::encode(Writer& writer, [[maybe
   if (!this->topics.has_value()) {
     writer.write_array_length(-1, true);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->topics).size()), true);
-    for (const auto& item : *this->topics) {
-      item.encode(writer, version);
-    }
+    write_array(writer, *this->topics, true, [&](const OffsetFetchRequestTopics& item) { item.encode(writer, version); });
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool OffsetFetchRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -147,7 +88,7 @@ bool OffsetFetchRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ve
   }
   [[maybe_unused]] const bool flexible = version >= 6;
   if (version <= 7) {
-    this->group_id = (flexible ? reader.read_compact_string() : reader.read_string());
+    this->group_id = reader.read_string(flexible);
   }
   if (version <= 7) {
     {
@@ -167,70 +108,37 @@ bool OffsetFetchRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t ve
     }
   }
   if (version >= 8) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->groups;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->groups, flexible, [&](OffsetFetchRequestGroup& item) { item.decode(reader, version); });
   }
   if (version >= 7) {
     this->require_stable = reader.read_bool();
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void OffsetFetchRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 6;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version <= 7) {
-    if (flexible) {
-      writer.write_compact_string(this->group_id);
-    } else {
-      writer.write_string(this->group_id);
-    }
+    writer.write_string(this->group_id, flexible);
   }
   if (version <= 7) {
     if (!this->topics.has_value()) {
       writer.write_array_length(version >= 2 ? -1 : 0, flexible);  // null is not expressible before v2
     } else {
-      writer.write_array_length(static_cast<std::int32_t>((*this->topics).size()), flexible);
-      for (const auto& item : *this->topics) {
-        item.encode(writer, version);
-      }
+      write_array(writer, *this->topics, flexible, [&](const OffsetFetchRequestTopic& item) { item.encode(writer, version); });
     }
   }
   if (version >= 8) {
-    writer.write_array_length(static_cast<std::int32_t>(this->groups.size()), flexible);
-    for (const auto& item : this->groups) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->groups, flexible, [&](const OffsetFetchRequestGroup& item) { item.encode(writer, version); });
   }
   if (version >= 7) {
     writer.write_bool(this->require_stable);
   }
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

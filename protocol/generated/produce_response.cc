@@ -5,35 +5,17 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
-
-namespace {
-
-// A tagged struct is written only when it differs from its default, as in Kafka.
-template <typename Struct>
-bool differs_from_default(const Struct& value, std::int16_t version) {
-  Writer actual;
-  value.encode(actual, version);
-  Writer defaults;
-  Struct().encode(defaults, version);
-  return actual.buffer() != defaults.buffer();
-}
-
-}  // namespace
 
 bool ProduceResponse::BatchIndexAndErrorMessage::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 9;
   this->batch_index = reader.read_int32();
-  this->batch_index_error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+  this->batch_index_error_message = reader.read_nullable_string(flexible);
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
@@ -41,38 +23,23 @@ bool ProduceResponse::BatchIndexAndErrorMessage::decode(Reader& reader, [[maybe_
 void ProduceResponse::BatchIndexAndErrorMessage::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
   writer.write_int32(this->batch_index);
+  writer.write_nullable_string(this->batch_index_error_message ? std::optional<std::string_view>(*this->batch_index_error_message) : std::nullopt, flexible);
   if (flexible) {
-    writer.write_compact_nullable_string(this->batch_index_error_message ? std::optional<std::string_view>(*this->batch_index_error_message) : std::nullopt);
-  } else {
-    writer.write_nullable_string(this->batch_index_error_message ? std::optional<std::string_view>(*this->batch_index_error_message) : std::nullopt);
-  }
-  if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
 bool ProduceResponse::LeaderIdAndEpoch::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->leader_id = reader.read_int32();
   this->leader_epoch = reader.read_int32();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void ProduceResponse::LeaderIdAndEpoch::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->leader_id);
   writer.write_int32(this->leader_epoch);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ProduceResponse::PartitionProduceResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -87,37 +54,21 @@ bool ProduceResponse::PartitionProduceResponse::decode(Reader& reader, [[maybe_u
     this->log_start_offset = reader.read_int64();
   }
   if (version >= 8) {
-    {
-      const std::int32_t count = reader.read_array_length(flexible);
-      if (count < 0) {
-        reader.fail();  // null is not allowed at this version
-      } else {
-        auto& items = this->record_errors;
-        items.clear();
-        for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-          items.emplace_back().decode(reader, version);
-        }
-      }
-    }
+    read_array(reader, this->record_errors, flexible, [&](BatchIndexAndErrorMessage& item) { item.decode(reader, version); });
   }
   if (version >= 8) {
-    this->error_message = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->error_message = reader.read_nullable_string(flexible);
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
+    read_tagged_fields(reader, this->unknown_tagged_fields, [&](std::uint32_t tag, BytesView payload) {
       if (tag == 0 && version >= 10) {
         Reader field_reader(payload);
         this->current_leader.decode(field_reader, version);
         if (!field_reader.ok()) reader.fail();
-      } else {
-        this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
+        return true;
       }
-    }
+      return false;
+    });
   }
   return reader.ok();
 }
@@ -134,21 +85,14 @@ void ProduceResponse::PartitionProduceResponse::encode(Writer& writer, [[maybe_u
     writer.write_int64(this->log_start_offset);
   }
   if (version >= 8) {
-    writer.write_array_length(static_cast<std::int32_t>(this->record_errors.size()), flexible);
-    for (const auto& item : this->record_errors) {
-      item.encode(writer, version);
-    }
+    write_array(writer, this->record_errors, flexible, [&](const BatchIndexAndErrorMessage& item) { item.encode(writer, version); });
   }
   if (version >= 8) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-    }
+    writer.write_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt, flexible);
   }
   if (flexible) {
     std::uint32_t tagged_count = static_cast<std::uint32_t>(this->unknown_tagged_fields.size());
-    const bool write_current_leader = version >= 10 && differs_from_default(this->current_leader, version);
+    const bool write_current_leader = version >= 10 && encoding_differs_from_default(this->current_leader, version);
     if (write_current_leader) ++tagged_count;
     writer.write_unsigned_varint(tagged_count);
     UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
@@ -164,47 +108,20 @@ void ProduceResponse::PartitionProduceResponse::encode(Writer& writer, [[maybe_u
 
 bool ProduceResponse::TopicProduceResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   [[maybe_unused]] const bool flexible = version >= 9;
-  this->name = (flexible ? reader.read_compact_string() : reader.read_string());
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partition_responses;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  this->name = reader.read_string(flexible);
+  read_array(reader, this->partition_responses, flexible, [&](PartitionProduceResponse& item) { item.decode(reader, version); });
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void ProduceResponse::TopicProduceResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
+  writer.write_string(this->name, flexible);
+  write_array(writer, this->partition_responses, flexible, [&](const PartitionProduceResponse& item) { item.encode(writer, version); });
   if (flexible) {
-    writer.write_compact_string(this->name);
-  } else {
-    writer.write_string(this->name);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->partition_responses.size()), flexible);
-  for (const auto& item : this->partition_responses) {
-    item.encode(writer, version);
-  }
-  if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 
@@ -213,14 +130,7 @@ bool ProduceResponse::NodeEndpoint::decode(Reader& reader, [[maybe_unused]] std:
   this->host = reader.read_compact_string();
   this->port = reader.read_int32();
   this->rack = reader.read_compact_nullable_string();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -229,9 +139,7 @@ void ProduceResponse::NodeEndpoint::encode(Writer& writer, [[maybe_unused]] std:
   writer.write_compact_string(this->host);
   writer.write_int32(this->port);
   writer.write_compact_nullable_string(this->rack ? std::optional<std::string_view>(*this->rack) : std::nullopt);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ProduceResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -240,60 +148,27 @@ bool ProduceResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t versi
     return false;
   }
   [[maybe_unused]] const bool flexible = version >= 9;
-  {
-    const std::int32_t count = reader.read_array_length(flexible);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->responses;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->responses, flexible, [&](TopicProduceResponse& item) { item.decode(reader, version); });
   if (version >= 1) {
     this->throttle_time_ms = reader.read_int32();
   }
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
+    read_tagged_fields(reader, this->unknown_tagged_fields, [&](std::uint32_t tag, BytesView payload) {
       if (tag == 0 && version >= 10) {
         Reader field_reader(payload);
-        {
-          const std::int32_t count = field_reader.read_array_length(true);
-          if (count < 0) {
-            field_reader.fail();  // null is not allowed at this version
-          } else {
-            auto& items = this->node_endpoints;
-            items.clear();
-            for (std::int32_t i = 0; i < count && field_reader.ok(); ++i) {
-              items.emplace_back().decode(field_reader, version);
-            }
-          }
-        }
+        read_array(field_reader, this->node_endpoints, true, [&](NodeEndpoint& item) { item.decode(field_reader, version); });
         if (!field_reader.ok()) reader.fail();
-      } else {
-        this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
+        return true;
       }
-    }
+      return false;
+    });
   }
   return reader.ok();
 }
 
 void ProduceResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 9;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
-  writer.write_array_length(static_cast<std::int32_t>(this->responses.size()), flexible);
-  for (const auto& item : this->responses) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->responses, flexible, [&](const TopicProduceResponse& item) { item.encode(writer, version); });
   if (version >= 1) {
     writer.write_int32(this->throttle_time_ms);
   }
@@ -306,10 +181,7 @@ void ProduceResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t versi
     if (write_node_endpoints) {
       unknown.write_before(writer, 0);
       Writer field_writer;
-      field_writer.write_array_length(static_cast<std::int32_t>(this->node_endpoints.size()), true);
-      for (const auto& item : this->node_endpoints) {
-        item.encode(field_writer, version);
-      }
+      write_array(field_writer, this->node_endpoints, true, [&](const NodeEndpoint& item) { item.encode(field_writer, version); });
       writer.write_tagged_field(0, field_writer.buffer());
     }
     unknown.write_rest(writer);

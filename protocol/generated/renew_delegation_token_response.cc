@@ -3,6 +3,8 @@
 // change the generator and regenerate.
 #include "protocol/generated/renew_delegation_token_response.h"
 
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool RenewDelegationTokenResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -15,30 +17,18 @@ bool RenewDelegationTokenResponse::decode(Reader& reader, [[maybe_unused]] std::
   this->expiry_timestamp_ms = reader.read_int64();
   this->throttle_time_ms = reader.read_int32();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void RenewDelegationTokenResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 2;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int16(this->error_code);
   writer.write_int64(this->expiry_timestamp_ms);
   writer.write_int32(this->throttle_time_ms);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -3,6 +3,8 @@
 // change the generator and regenerate.
 #include "protocol/generated/response_header.h"
 
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool ResponseHeader::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -13,28 +15,16 @@ bool ResponseHeader::decode(Reader& reader, [[maybe_unused]] std::int16_t versio
   [[maybe_unused]] const bool flexible = version >= 1;
   this->correlation_id = reader.read_int32();
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void ResponseHeader::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 1;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int32(this->correlation_id);
   if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -15,9 +15,6 @@ bool SaslHandshakeRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t 
 }
 
 void SaslHandshakeRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_string(this->mechanism);
 }
 

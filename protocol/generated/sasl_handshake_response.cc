@@ -3,6 +3,8 @@
 // change the generator and regenerate.
 #include "protocol/generated/sasl_handshake_response.h"
 
+#include "protocol/wire/arrays.h"
+
 namespace weir::protocol {
 
 bool SaslHandshakeResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -11,30 +13,13 @@ bool SaslHandshakeResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t
     return false;
   }
   this->error_code = reader.read_int16();
-  {
-    const std::int32_t count = reader.read_array_length(false);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->mechanisms;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_string());
-      }
-    }
-  }
+  read_array(reader, this->mechanisms, false, [&](std::string& item) { item = reader.read_string(); });
   return reader.ok();
 }
 
 void SaslHandshakeResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int16(this->error_code);
-  writer.write_array_length(static_cast<std::int32_t>(this->mechanisms.size()), false);
-  for (const auto& item : this->mechanisms) {
-    writer.write_string(item);
-  }
+  write_array(writer, this->mechanisms, false, [&](const std::string& item) { writer.write_string(item); });
 }
 
 }  // namespace weir::protocol

@@ -5,42 +5,29 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool ShareFetchResponse::LeaderIdAndEpoch::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->leader_id = reader.read_int32();
   this->leader_epoch = reader.read_int32();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void ShareFetchResponse::LeaderIdAndEpoch::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_int32(this->leader_id);
   writer.write_int32(this->leader_epoch);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ShareFetchResponse::AcquiredRecords::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->first_offset = reader.read_int64();
   this->last_offset = reader.read_int64();
   this->delivery_count = reader.read_int16();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -48,9 +35,7 @@ void ShareFetchResponse::AcquiredRecords::encode(Writer& writer, [[maybe_unused]
   writer.write_int64(this->first_offset);
   writer.write_int64(this->last_offset);
   writer.write_int16(this->delivery_count);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ShareFetchResponse::PartitionData::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -61,26 +46,8 @@ bool ShareFetchResponse::PartitionData::decode(Reader& reader, [[maybe_unused]] 
   this->acknowledge_error_message = reader.read_compact_nullable_string();
   this->current_leader.decode(reader, version);
   this->records = reader.read_records(true);
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->acquired_records;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->acquired_records, true, [&](AcquiredRecords& item) { item.decode(reader, version); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -92,49 +59,21 @@ void ShareFetchResponse::PartitionData::encode(Writer& writer, [[maybe_unused]] 
   writer.write_compact_nullable_string(this->acknowledge_error_message ? std::optional<std::string_view>(*this->acknowledge_error_message) : std::nullopt);
   this->current_leader.encode(writer, version);
   writer.write_records(this->records, true);
-  writer.write_array_length(static_cast<std::int32_t>(this->acquired_records.size()), true);
-  for (const auto& item : this->acquired_records) {
-    item.encode(writer, version);
-  }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_array(writer, this->acquired_records, true, [&](const AcquiredRecords& item) { item.encode(writer, version); });
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ShareFetchResponse::ShareFetchableTopicResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
   this->topic_id = reader.read_uuid();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->partitions;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->partitions, true, [&](PartitionData& item) { item.decode(reader, version); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void ShareFetchResponse::ShareFetchableTopicResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   writer.write_uuid(this->topic_id);
-  writer.write_array_length(static_cast<std::int32_t>(this->partitions.size()), true);
-  for (const auto& item : this->partitions) {
-    item.encode(writer, version);
-  }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_array(writer, this->partitions, true, [&](const PartitionData& item) { item.encode(writer, version); });
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ShareFetchResponse::NodeEndpoint::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -142,14 +81,7 @@ bool ShareFetchResponse::NodeEndpoint::decode(Reader& reader, [[maybe_unused]] s
   this->host = reader.read_compact_string();
   this->port = reader.read_int32();
   this->rack = reader.read_compact_nullable_string();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -158,9 +90,7 @@ void ShareFetchResponse::NodeEndpoint::encode(Writer& writer, [[maybe_unused]] s
   writer.write_compact_string(this->host);
   writer.write_int32(this->port);
   writer.write_compact_nullable_string(this->rack ? std::optional<std::string_view>(*this->rack) : std::nullopt);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool ShareFetchResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -171,59 +101,19 @@ bool ShareFetchResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t ve
   this->throttle_time_ms = reader.read_int32();
   this->error_code = reader.read_int16();
   this->error_message = reader.read_compact_nullable_string();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->responses;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->node_endpoints;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_array(reader, this->responses, true, [&](ShareFetchableTopicResponse& item) { item.decode(reader, version); });
+  read_array(reader, this->node_endpoints, true, [&](NodeEndpoint& item) { item.decode(reader, version); });
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void ShareFetchResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int32(this->throttle_time_ms);
   writer.write_int16(this->error_code);
   writer.write_compact_nullable_string(this->error_message ? std::optional<std::string_view>(*this->error_message) : std::nullopt);
-  writer.write_array_length(static_cast<std::int32_t>(this->responses.size()), true);
-  for (const auto& item : this->responses) {
-    item.encode(writer, version);
-  }
-  writer.write_array_length(static_cast<std::int32_t>(this->node_endpoints.size()), true);
-  for (const auto& item : this->node_endpoints) {
-    item.encode(writer, version);
-  }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_array(writer, this->responses, true, [&](const ShareFetchableTopicResponse& item) { item.encode(writer, version); });
+  write_array(writer, this->node_endpoints, true, [&](const NodeEndpoint& item) { item.encode(writer, version); });
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 }  // namespace weir::protocol

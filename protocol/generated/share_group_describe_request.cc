@@ -3,6 +3,9 @@
 // change the generator and regenerate.
 #include "protocol/generated/share_group_describe_request.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool ShareGroupDescribeRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -10,42 +13,16 @@ bool ShareGroupDescribeRequest::decode(Reader& reader, [[maybe_unused]] std::int
     reader.fail();
     return false;
   }
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->group_ids;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.push_back(reader.read_compact_string());
-      }
-    }
-  }
+  read_array(reader, this->group_ids, true, [&](std::string& item) { item = reader.read_compact_string(); });
   this->include_authorized_operations = reader.read_bool();
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void ShareGroupDescribeRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
-  writer.write_array_length(static_cast<std::int32_t>(this->group_ids.size()), true);
-  for (const auto& item : this->group_ids) {
-    writer.write_compact_string(item);
-  }
+  write_array(writer, this->group_ids, true, [&](const std::string& item) { writer.write_compact_string(item); });
   writer.write_bool(this->include_authorized_operations);
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 }  // namespace weir::protocol

@@ -5,6 +5,9 @@
 
 #include <string_view>
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool ShareGroupHeartbeatRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -27,21 +30,11 @@ bool ShareGroupHeartbeatRequest::decode(Reader& reader, [[maybe_unused]] std::in
       }
     }
   }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void ShareGroupHeartbeatRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_compact_string(this->group_id);
   writer.write_compact_string(this->member_id);
   writer.write_int32(this->member_epoch);
@@ -49,14 +42,9 @@ void ShareGroupHeartbeatRequest::encode(Writer& writer, [[maybe_unused]] std::in
   if (!this->subscribed_topic_names.has_value()) {
     writer.write_array_length(-1, true);
   } else {
-    writer.write_array_length(static_cast<std::int32_t>((*this->subscribed_topic_names).size()), true);
-    for (const auto& item : *this->subscribed_topic_names) {
-      writer.write_compact_string(item);
-    }
+    write_array(writer, *this->subscribed_topic_names, true, [&](const std::string& item) { writer.write_compact_string(item); });
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 }  // namespace weir::protocol

@@ -5,6 +5,8 @@
 
 #include <string_view>
 
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool SyncGroupResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -18,57 +20,33 @@ bool SyncGroupResponse::decode(Reader& reader, [[maybe_unused]] std::int16_t ver
   }
   this->error_code = reader.read_int16();
   if (version >= 5) {
-    this->protocol_type = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->protocol_type = reader.read_nullable_string(flexible);
   }
   if (version >= 5) {
-    this->protocol_name = (flexible ? reader.read_compact_nullable_string() : reader.read_nullable_string());
+    this->protocol_name = reader.read_nullable_string(flexible);
   }
-  this->assignment = (flexible ? reader.read_compact_bytes() : reader.read_bytes());
+  this->assignment = reader.read_bytes(flexible);
   if (flexible) {
-    this->unknown_tagged_fields.clear();
-    const std::uint32_t tagged_count = reader.read_tagged_field_count();
-    for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-      const std::uint32_t tag = reader.read_unsigned_varint();
-      const BytesView payload = reader.read_tagged_field_payload();
-      if (!reader.ok()) break;
-      this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-    }
+    read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   }
   return reader.ok();
 }
 
 void SyncGroupResponse::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
   [[maybe_unused]] const bool flexible = version >= 4;
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   if (version >= 1) {
     writer.write_int32(this->throttle_time_ms);
   }
   writer.write_int16(this->error_code);
   if (version >= 5) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->protocol_type ? std::optional<std::string_view>(*this->protocol_type) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->protocol_type ? std::optional<std::string_view>(*this->protocol_type) : std::nullopt);
-    }
+    writer.write_nullable_string(this->protocol_type ? std::optional<std::string_view>(*this->protocol_type) : std::nullopt, flexible);
   }
   if (version >= 5) {
-    if (flexible) {
-      writer.write_compact_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt);
-    } else {
-      writer.write_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt);
-    }
+    writer.write_nullable_string(this->protocol_name ? std::optional<std::string_view>(*this->protocol_name) : std::nullopt, flexible);
   }
+  writer.write_bytes(this->assignment, flexible);
   if (flexible) {
-    writer.write_compact_bytes(this->assignment);
-  } else {
-    writer.write_bytes(this->assignment);
-  }
-  if (flexible) {
-    UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-    writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-    unknown.write_rest(writer);
+    write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
   }
 }
 

@@ -3,6 +3,9 @@
 // change the generator and regenerate.
 #include "protocol/generated/update_features_request.h"
 
+#include "protocol/wire/arrays.h"
+#include "protocol/wire/tagged_fields.h"
+
 namespace weir::protocol {
 
 bool UpdateFeaturesRequest::FeatureUpdateKey::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -14,14 +17,7 @@ bool UpdateFeaturesRequest::FeatureUpdateKey::decode(Reader& reader, [[maybe_unu
   if (version >= 1) {
     this->upgrade_type = reader.read_int8();
   }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
@@ -34,9 +30,7 @@ void UpdateFeaturesRequest::FeatureUpdateKey::encode(Writer& writer, [[maybe_unu
   if (version >= 1) {
     writer.write_int8(this->upgrade_type);
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 bool UpdateFeaturesRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t version) {
@@ -45,47 +39,21 @@ bool UpdateFeaturesRequest::decode(Reader& reader, [[maybe_unused]] std::int16_t
     return false;
   }
   this->timeout_ms = reader.read_int32();
-  {
-    const std::int32_t count = reader.read_array_length(true);
-    if (count < 0) {
-      reader.fail();  // null is not allowed at this version
-    } else {
-      auto& items = this->feature_updates;
-      items.clear();
-      for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-        items.emplace_back().decode(reader, version);
-      }
-    }
-  }
+  read_array(reader, this->feature_updates, true, [&](FeatureUpdateKey& item) { item.decode(reader, version); });
   if (version >= 1) {
     this->validate_only = reader.read_bool();
   }
-  this->unknown_tagged_fields.clear();
-  const std::uint32_t tagged_count = reader.read_tagged_field_count();
-  for (std::uint32_t i = 0; i < tagged_count && reader.ok(); ++i) {
-    const std::uint32_t tag = reader.read_unsigned_varint();
-    const BytesView payload = reader.read_tagged_field_payload();
-    if (!reader.ok()) break;
-    this->unknown_tagged_fields.push_back(RawTaggedField{tag, Bytes(payload.begin(), payload.end())});
-  }
+  read_unknown_tagged_fields(reader, this->unknown_tagged_fields);
   return reader.ok();
 }
 
 void UpdateFeaturesRequest::encode(Writer& writer, [[maybe_unused]] std::int16_t version) const {
-  // Fields absent from `version` are skipped even when they hold a non-default value:
-  // callers down-converting for an old client check non-ignorable fields first, as Kafka's
-  // generated Java code would refuse to write them.
   writer.write_int32(this->timeout_ms);
-  writer.write_array_length(static_cast<std::int32_t>(this->feature_updates.size()), true);
-  for (const auto& item : this->feature_updates) {
-    item.encode(writer, version);
-  }
+  write_array(writer, this->feature_updates, true, [&](const FeatureUpdateKey& item) { item.encode(writer, version); });
   if (version >= 1) {
     writer.write_bool(this->validate_only);
   }
-  UnknownTaggedFieldsCursor unknown(this->unknown_tagged_fields);
-  writer.write_unsigned_varint(static_cast<std::uint32_t>(this->unknown_tagged_fields.size()));
-  unknown.write_rest(writer);
+  write_unknown_tagged_fields(writer, this->unknown_tagged_fields);
 }
 
 }  // namespace weir::protocol

@@ -59,6 +59,19 @@ class Reader {
   Bytes read_compact_bytes();
   std::optional<Bytes> read_compact_nullable_bytes();
 
+  // The compact form when `flexible`, else the classic one: how every string and bytes
+  // field of a message is read once its version is known.
+  std::string read_string(bool flexible) {
+    return flexible ? read_compact_string() : read_string();
+  }
+  std::optional<std::string> read_nullable_string(bool flexible) {
+    return flexible ? read_compact_nullable_string() : read_nullable_string();
+  }
+  Bytes read_bytes(bool flexible) { return flexible ? read_compact_bytes() : read_bytes(); }
+  std::optional<Bytes> read_nullable_bytes(bool flexible) {
+    return flexible ? read_compact_nullable_bytes() : read_nullable_bytes();
+  }
+
   // The next n bytes as a view into the underlying buffer, without copying.
   BytesView read_bytes_view(std::size_t n);
   // A `records` field: nullable bytes (compact when flexible) returned as a view, so

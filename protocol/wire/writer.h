@@ -50,6 +50,36 @@ class Writer {
   void write_compact_bytes(BytesView value);
   void write_compact_nullable_bytes(const std::optional<BytesView>& value);
 
+  // The compact form when `flexible`, else the classic one (see Reader::read_string).
+  void write_string(std::string_view value, bool flexible) {
+    if (flexible) {
+      write_compact_string(value);
+    } else {
+      write_string(value);
+    }
+  }
+  void write_nullable_string(const std::optional<std::string_view>& value, bool flexible) {
+    if (flexible) {
+      write_compact_nullable_string(value);
+    } else {
+      write_nullable_string(value);
+    }
+  }
+  void write_bytes(BytesView value, bool flexible) {
+    if (flexible) {
+      write_compact_bytes(value);
+    } else {
+      write_bytes(value);
+    }
+  }
+  void write_nullable_bytes(const std::optional<BytesView>& value, bool flexible) {
+    if (flexible) {
+      write_compact_nullable_bytes(value);
+    } else {
+      write_nullable_bytes(value);
+    }
+  }
+
   // A `records` field: nullable bytes, compact when flexible. The bytes are copied in.
   void write_records(const std::optional<BytesView>& value, bool flexible);
   void write_raw(BytesView value);

@@ -29,8 +29,8 @@ constexpr std::array served = {
     ApiEntry{16, 0, 5, handlers::list_groups},                                             // ListGroups
     ApiEntry{18, 0, 4, handlers::api_versions},                                            // ApiVersions
     ApiEntry{19, 0, 7, handlers::on_storage_thread<handlers::create_topics>},              // CreateTopics
-    ApiEntry{20, 0, 6, handlers::delete_topics},                                           // DeleteTopics
-    ApiEntry{21, 0, 2, handlers::delete_records},                                          // DeleteRecords
+    ApiEntry{20, 0, 6, handlers::on_storage_thread<handlers::delete_topics>},              // DeleteTopics
+    ApiEntry{21, 0, 2, handlers::on_storage_thread<handlers::delete_records>},             // DeleteRecords
     ApiEntry{22, 0, 5, handlers::on_storage_thread<handlers::init_producer_id>},           // InitProducerId
     ApiEntry{32, 0, 4, handlers::describe_configs},                                        // DescribeConfigs
     ApiEntry{33, 0, 2, handlers::on_storage_thread<handlers::alter_configs>},              // AlterConfigs

@@ -34,21 +34,15 @@ DeleteRecordsResponse::DeleteRecordsPartitionResult delete_partition(storage::St
 void delete_records(RequestContext& context, ReplyCallback done) {
   DeleteRecordsRequest request;
   if (!decode_request(context, &request)) return done(Reply::close_connection());
-  // Each deletion is a synced RocksDB write: run it on a storage thread, never on the
-  // connection's network thread, and reply from the connection's executor.
-  context.services.store.submit_read([context, request = std::move(request), done = std::move(done)]() mutable {
-    DeleteRecordsResponse response;
-    for (const auto& topic : request.topics) {
-      DeleteRecordsResponse::DeleteRecordsTopicResult topic_out;
-      topic_out.name = topic.name;
-      for (const auto& partition : topic.partitions)
-        topic_out.partitions.push_back(delete_partition(context.services.store, topic.name, partition));
-      response.topics.push_back(std::move(topic_out));
-    }
-    asio::post(context.executor, [reply = encode_reply(context, response), done = std::move(done)]() mutable {
-      done(std::move(reply));
-    });
-  });
+  DeleteRecordsResponse response;
+  for (const auto& topic : request.topics) {
+    DeleteRecordsResponse::DeleteRecordsTopicResult topic_out;
+    topic_out.name = topic.name;
+    for (const auto& partition : topic.partitions)
+      topic_out.partitions.push_back(delete_partition(context.services.store, topic.name, partition));
+    response.topics.push_back(std::move(topic_out));
+  }
+  done(encode_reply(context, response));
 }
 
 }  // namespace weir::handlers

@@ -68,26 +68,20 @@ void delete_topics(RequestContext& context, ReplyCallback done) {
       wanted.push_back(std::move(state));
     }
   }
-  // Each deletion is a synced RocksDB write: run it on a storage thread, never on the
-  // connection's network thread, and reply from the connection's executor.
-  context.services.store.submit_read([context, wanted = std::move(wanted), done = std::move(done)]() mutable {
-    DeleteTopicsResponse response;
-    std::set<std::string> names;
-    std::set<protocol::Uuid> ids;
-    for (const auto& topic : wanted) {
-      // Kafka refuses every repetition of a name or id within one request.
-      const bool repeated = topic.name ? !names.insert(*topic.name).second : !ids.insert(topic.topic_id).second;
-      if (repeated) {
-        response.responses.push_back(
-            failure(topic.name, topic.topic_id, ErrorCode::invalid_request, "topic named more than once"));
-        continue;
-      }
-      response.responses.push_back(delete_one(context.services.store, topic));
+  DeleteTopicsResponse response;
+  std::set<std::string> names;
+  std::set<protocol::Uuid> ids;
+  for (const auto& topic : wanted) {
+    // Kafka refuses every repetition of a name or id within one request.
+    const bool repeated = topic.name ? !names.insert(*topic.name).second : !ids.insert(topic.topic_id).second;
+    if (repeated) {
+      response.responses.push_back(
+          failure(topic.name, topic.topic_id, ErrorCode::invalid_request, "topic named more than once"));
+      continue;
     }
-    asio::post(context.executor, [reply = encode_reply(context, response), done = std::move(done)]() mutable {
-      done(std::move(reply));
-    });
-  });
+    response.responses.push_back(delete_one(context.services.store, topic));
+  }
+  done(encode_reply(context, response));
 }
 
 }  // namespace weir::handlers

@@ -1,8 +1,9 @@
 // Runs a handler on a storage thread instead of the network thread that read its request.
 //
-// Topic creation (CreateTopics, and Metadata when it auto-creates), partition and config
-// changes end in a synced RocksDB write, and DescribeLogDirs asks RocksDB for sizes: on a
-// network thread each would stall every other connection of that thread for an fsync.
+// Topic creation (CreateTopics, and Metadata when it auto-creates) and deletion, record
+// deletion, partition and config changes end in a synced RocksDB write, and DescribeLogDirs
+// asks RocksDB for sizes: on a network thread each would stall every other connection of
+// that thread for an fsync.
 // These requests are rare, so sharing the storage threads with fetch reads costs nothing
 // measurable, while the network threads never block on the disk.
 #pragma once

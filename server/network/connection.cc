@@ -97,7 +97,8 @@ template <typename Stream>
 void BasicConnection<Stream>::discard_input() {
   if (closed_ || reading_) return;
   reading_ = true;
-  stream_.async_read_some(asio::buffer(discard_buffer_),
+  if (!discard_buffer_) discard_buffer_ = std::make_unique<std::array<std::byte, 4096>>();
+  stream_.async_read_some(asio::buffer(*discard_buffer_),
                           [self = self()](const asio::error_code& error, std::size_t) {
                             self->reading_ = false;
                             if (self->closed_) return;

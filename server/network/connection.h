@@ -167,7 +167,9 @@ class BasicConnection final : public Connection {
   Clock::time_point frame_started_at_{};
   Clock::time_point write_started_at_{};
 
-  std::array<std::byte, 4096> discard_buffer_{};
+  // Only a draining connection discards input: allocated then, so the tens of thousands
+  // of connections a broker may hold do not each carry 4 KiB they never use.
+  std::unique_ptr<std::array<std::byte, 4096>> discard_buffer_;
   asio::steady_timer drain_grace_timer_;
 };
 

@@ -367,6 +367,39 @@ TEST_CASE("bytes round trip in classic and compact forms, with null") {
   CHECK(reader.remaining() == 0);
 }
 
+TEST_CASE("the flexible flag picks the compact or the classic string and bytes form") {
+  const Bytes payload = bytes_of({0x01, 0x02});
+  for (const bool flexible : {false, true}) {
+    INFO("flexible " << flexible);
+    Writer by_flag;
+    by_flag.write_string("ab", flexible);
+    by_flag.write_nullable_string(std::nullopt, flexible);
+    by_flag.write_bytes(payload, flexible);
+    by_flag.write_nullable_bytes(std::nullopt, flexible);
+    Writer by_name;
+    if (flexible) {
+      by_name.write_compact_string("ab");
+      by_name.write_compact_nullable_string(std::nullopt);
+      by_name.write_compact_bytes(payload);
+      by_name.write_compact_nullable_bytes(std::nullopt);
+    } else {
+      by_name.write_string("ab");
+      by_name.write_nullable_string(std::nullopt);
+      by_name.write_bytes(payload);
+      by_name.write_nullable_bytes(std::nullopt);
+    }
+    CHECK(by_flag.buffer() == by_name.buffer());
+
+    Reader reader(by_flag.buffer());
+    CHECK(reader.read_string(flexible) == "ab");
+    CHECK_FALSE(reader.read_nullable_string(flexible).has_value());
+    CHECK(reader.read_bytes(flexible) == payload);
+    CHECK_FALSE(reader.read_nullable_bytes(flexible).has_value());
+    CHECK(reader.ok());
+    CHECK(reader.remaining() == 0);
+  }
+}
+
 TEST_CASE("records are read as a view into the input buffer") {
   Bytes batch = bytes_of({9, 8, 7, 6});
   Bytes data = written([&](Writer& w) {

@@ -37,6 +37,34 @@ TEST_CASE("a retried idempotent batch gets its original offset and is not stored
   CHECK(split_batches(store->read(log, 0, 1 << 20).records).size() == 2);
 }
 
+TEST_CASE("identical plain batches are each stored, never taken for duplicates", "[storage][producers]") {
+  TempDir dir;
+  auto store = open_store(dir.db());
+  PartitionLog* log = make_partition(*store);
+  for (int i = 0; i < 3; ++i) {
+    const auto result = append_batch_and_wait(*store, log, make_batch(0, 1000), 0);
+    REQUIRE(result.error == StorageErrc::ok);
+    CHECK_FALSE(result.duplicate);
+    CHECK(result.base_offset == i);
+  }
+  CHECK(log->high_watermark() == 3);
+  CHECK(split_batches(store->read(log, 0, 1 << 20).records).size() == 3);
+}
+
+TEST_CASE("producer id 0 is an idempotent producer: repeating its sequence is a duplicate", "[storage][producers]") {
+  // A zeroed batch header is such a batch (an append benchmark once measured only
+  // duplicates this way): it must be answered as Kafka does, not stored twice.
+  TempDir dir;
+  auto store = open_store(dir.db());
+  PartitionLog* log = make_partition(*store);
+  REQUIRE(append_batch_and_wait(*store, log, make_producer_batch(0, 0, 0, 0), 0).error == StorageErrc::ok);
+  const auto repeat = append_batch_and_wait(*store, log, make_producer_batch(0, 0, 0, 0), 0);
+  CHECK(repeat.error == StorageErrc::ok);
+  CHECK(repeat.duplicate);
+  CHECK(repeat.base_offset == 0);
+  CHECK(log->high_watermark() == 1);
+}
+
 TEST_CASE("a sequence gap and an old epoch are refused without storing anything", "[storage][producers]") {
   TempDir dir;
   auto store = open_store(dir.db());
