@@ -51,6 +51,7 @@ def test_admin_lists_and_describes_the_group_with_members_and_assignments(broker
     assert info.protocol_type == "consumer"
     assert info.protocol in ("range", "roundrobin")
     assert {m.client_id for m in info.members} == {"confluent-member"}
+    assert {m.client_host for m in info.members} == {"/127.0.0.1"}
     # Each assignment (ConsumerProtocolAssignment) names the topic: both members got some.
     assert all(group.topic.encode() in m.assignment for m in info.members)
     group.stop_all()
