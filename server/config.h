@@ -72,9 +72,12 @@ struct Config {
   int max_connections_per_ip = 100;
   // CONNECTION_RATE_LIMIT: new connections per second from one peer address; an address
   // going faster is banned for rate_limit_ban_secs. 0 turns the limit off.
-  int connection_rate_limit = 10;
+  // 100, not 10: each librdkafka client opens 2-3 connections (bootstrap, broker,
+  // coordinator), so a host starting a few dozen clients at once must stay admitted,
+  // while a client stuck in a reconnect loop (hundreds per second) is still stopped.
+  int connection_rate_limit = 100;
   // RATE_LIMIT_BAN_SECS: how long an address that broke the rate limit is refused.
-  int rate_limit_ban_secs = 300;
+  int rate_limit_ban_secs = 60;
   // CONNECTION_ALLOW_LIST: comma-separated addresses or CIDR networks that bypass the
   // per-IP limits and the ban (MAX_CONNECTIONS still applies), e.g. "10.0.0.0/8,::1".
   std::vector<IpNetwork> connection_allow_list{};

@@ -19,7 +19,8 @@ struct RetentionPolicy {
   bool keeps_everything() const { return retention_ms < 0 && retention_bytes < 0; }
 };
 
-// Reads retention.ms and retention.bytes from a topic's configs. A missing or unreadable
+// Reads retention.ms and retention.bytes from a topic's configs; with a cleanup.policy
+// without "delete" (compact only) the topic keeps everything, as in Kafka. A missing or unreadable
 // value (CreateTopics stores configs as given) falls back to the default, so a bad value
 // never deletes more than the default would; any negative value means "no limit".
 RetentionPolicy retention_policy(const std::map<std::string, std::string>& configs);

@@ -57,6 +57,8 @@ enum class ErrorCode : std::int16_t {
   group_max_size_reached = 81,
   fenced_instance_id = 82,
   group_subscribed_to_topic = 86,
+  invalid_txn_state = 48,
+  transactional_id_authorization_failed = 53,
 };
 
 constexpr std::int16_t code(ErrorCode error) { return static_cast<std::int16_t>(error); }

@@ -311,6 +311,11 @@ BatchError for_each_record(const ValidatedBatch& batch,
   return walk_records(batch.header, batch.bytes.subspan(kBatchHeaderSize), &visit);
 }
 
+BatchError for_each_record(const RecordBatchHeader& header, BytesView records,
+                           const std::function<void(const Record&)>& visit) {
+  return walk_records(header, records, &visit);
+}
+
 BatchError validate_records(const RecordBatchHeader& header, BytesView records) {
   return walk_records(header, records, nullptr);
 }

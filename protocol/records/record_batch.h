@@ -150,6 +150,11 @@ BatchError validate_produce_records(BytesView records, ValidatedBatch* out);
 BatchError for_each_record(const ValidatedBatch& batch,
                            const std::function<void(const Record&)>& visit);
 
+// The same over the uncompressed records of a batch given apart from its header (a
+// compressed batch's payload once decompressed).
+BatchError for_each_record(const RecordBatchHeader& header, BytesView records,
+                           const std::function<void(const Record&)>& visit);
+
 // Checks the uncompressed records of a batch (those after the header, or a compressed
 // batch's payload once decompressed) with the rules validate_produce_records applies to
 // an uncompressed batch: exactly header.record_count records, offset deltas 0..count-1,

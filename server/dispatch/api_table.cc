@@ -8,14 +8,14 @@
 namespace weir {
 namespace {
 
-// Minimum versions: Produce v3 and Fetch v4 are the first with record batches (magic 2),
-// the only format we store. Everything else starts at v0 because librdkafka turns features
-// off when a low version is missing (see docs/compatibility.md). Handlers that write
+// Every API starts at v0 because librdkafka turns features off when a low version is
+// missing (see docs/compatibility.md); Produce v0-2 and Fetch v0-3 carry message formats 0
+// and 1, converted to and from the stored magic 2 by their handlers. Handlers that write
 // RocksDB synchronously run on a storage thread (on_storage_thread.h).
 // clang-format off
 constexpr std::array served = {
-    ApiEntry{0, 3, 11, handlers::produce},                                                 // Produce
-    ApiEntry{1, 4, 17, handlers::fetch},                                                   // Fetch
+    ApiEntry{0, 0, 11, handlers::produce},                                                 // Produce
+    ApiEntry{1, 0, 17, handlers::fetch},                                                   // Fetch
     ApiEntry{2, 0, 10, handlers::list_offsets},                                            // ListOffsets
     ApiEntry{3, 0, 12, handlers::on_storage_thread<handlers::metadata>},                   // Metadata
     ApiEntry{8, 0, 9, handlers::offset_commit},                                            // OffsetCommit

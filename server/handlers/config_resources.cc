@@ -31,9 +31,14 @@ std::optional<std::string> broker_default(std::string_view broker_key,
   return std::string(topic_default);
 }
 
-std::vector<Synonym> broker_synonyms(const storage::TopicConfigDefinition& definition) {
+std::vector<Synonym> broker_synonyms(const storage::TopicConfigDefinition& definition,
+                                     const StaticBrokerConfigs& broker) {
   std::vector<Synonym> synonyms;
   for (auto key : definition.broker_synonyms) {
+    if (auto set = broker.find(key); set != broker.end()) {
+      synonyms.push_back({std::string(key), set->second, ConfigSource::static_broker});
+      continue;
+    }
     auto value = broker_default(key, definition.default_value);
     if (value) synonyms.push_back({std::string(key), value, ConfigSource::default_config});
   }
@@ -55,19 +60,33 @@ Entry broker_entry(std::string name, std::string value, bool is_default, std::in
 
 }  // namespace
 
-std::vector<Entry> describe_topic(const std::map<std::string, std::string>& overrides) {
+StaticBrokerConfigs static_broker_configs(const Config& config) {
+  const Config defaults;
+  StaticBrokerConfigs set;
+  if (config.max_message_bytes != defaults.max_message_bytes)
+    set.emplace("message.max.bytes", std::to_string(config.max_message_bytes));
+  return set;
+}
+
+std::vector<Entry> describe_topic(const std::map<std::string, std::string>& overrides,
+                                  const StaticBrokerConfigs& broker) {
   std::vector<Entry> entries;
   for (const auto& definition : storage::topic_config_definitions()) {
     Entry entry;
     entry.name = std::string(definition.name);
     entry.type = static_cast<std::int8_t>(definition.type);
     entry.documentation = std::string(definition.documentation);
-    entry.synonyms = broker_synonyms(definition);
+    entry.synonyms = broker_synonyms(definition, broker);
     auto override = overrides.find(entry.name);
     if (override != overrides.end()) {
       entry.value = override->second;
       entry.synonyms.insert(entry.synonyms.begin(),
                             {entry.name, override->second, ConfigSource::topic});
+    } else if (!entry.synonyms.empty() &&
+               entry.synonyms.front().source == ConfigSource::static_broker) {
+      // The broker's static value is what the topic gets (same unit: only synonyms with
+      // the topic key's unit are ever set from Weir settings).
+      entry.value = entry.synonyms.front().value;
     } else {
       entry.value = std::string(definition.default_value);
     }
@@ -119,13 +138,44 @@ std::vector<Entry> describe_broker(const Config& config, const std::string& log_
                                  config.max_request_bytes == defaults.max_request_bytes, int32,
                                  "Largest request accepted (MAX_REQUEST_BYTES)."));
 
-  // The broker-level defaults behind every topic config, under their broker names.
+  // Kafka broker configs that Weir settings stand for.
+  constexpr auto int64 = static_cast<std::int8_t>(storage::ConfigType::int64);
+  const auto setting = [&](std::string name, auto value, auto default_value, std::int8_t type,
+                           std::string documentation) {
+    entries.push_back(broker_entry(std::move(name), std::to_string(value), value == default_value,
+                                   type, std::move(documentation)));
+  };
+  setting("log.retention.check.interval.ms", config.retention_check_interval_ms,
+          defaults.retention_check_interval_ms, int64,
+          "How often retention is applied (RETENTION_CHECK_INTERVAL_MS).");
+  setting("producer.id.expiration.ms", config.producer_id_expiration_ms,
+          defaults.producer_id_expiration_ms, int32,
+          "Idle time after which a producer's state is dropped (PRODUCER_ID_EXPIRATION_MS).");
+  setting("group.min.session.timeout.ms", config.group_min_session_timeout_ms,
+          defaults.group_min_session_timeout_ms, int32,
+          "Shortest session timeout a group member may ask for (GROUP_MIN_SESSION_TIMEOUT_MS).");
+  setting("group.max.session.timeout.ms", config.group_max_session_timeout_ms,
+          defaults.group_max_session_timeout_ms, int32,
+          "Longest session timeout a group member may ask for (GROUP_MAX_SESSION_TIMEOUT_MS).");
+  setting("group.initial.rebalance.delay.ms", config.group_initial_rebalance_delay_ms,
+          defaults.group_initial_rebalance_delay_ms, int32,
+          "How long the first rebalance of an empty group waits (GROUP_INITIAL_REBALANCE_DELAY_MS).");
+  setting("max.connections", config.max_connections, defaults.max_connections, int32,
+          "Open client connections across all listeners (MAX_CONNECTIONS).");
+  setting("max.connections.per.ip", config.max_connections_per_ip,
+          defaults.max_connections_per_ip, int32,
+          "Open connections from one address (MAX_CONNECTIONS_PER_IP).");
+
+  // The broker-level defaults behind every topic config, under their broker names, with
+  // the effective value of those a Weir setting sets (message.max.bytes).
+  const StaticBrokerConfigs static_configs = static_broker_configs(config);
   std::set<std::string> listed;
   for (const auto& entry : entries) listed.insert(entry.name);
   for (const auto& definition : storage::topic_config_definitions()) {
-    for (const auto& synonym : broker_synonyms(definition)) {
+    for (const auto& synonym : broker_synonyms(definition, static_configs)) {
       if (!listed.insert(synonym.name).second) continue;
-      entries.push_back(broker_entry(synonym.name, *synonym.value, true,
+      entries.push_back(broker_entry(synonym.name, *synonym.value,
+                                     synonym.source == ConfigSource::default_config,
                                      static_cast<std::int8_t>(definition.type),
                                      std::string(definition.documentation)));
     }

@@ -47,12 +47,22 @@ struct Entry {
   std::vector<Synonym> synonyms;  // most specific first, the entry's own source first
 };
 
-// Every topic config key (storage/topic_config.h), with the topic's overrides applied.
-std::vector<Entry> describe_topic(const std::map<std::string, std::string>& overrides);
+// Kafka broker config -> value, for the broker configs that stand behind a topic config
+// (e.g. message.max.bytes behind max.message.bytes) and that a Weir setting sets to other
+// than Kafka's default (MAX_MESSAGE_BYTES). Kafka reports those with source
+// STATIC_BROKER_CONFIG, and a topic without its own override inherits their value.
+using StaticBrokerConfigs = std::map<std::string, std::string, std::less<>>;
+StaticBrokerConfigs static_broker_configs(const Config& config);
 
-// The broker's configuration as Kafka names it: identity and listeners from Config, and
-// the broker-level default behind every topic config. All read-only: Weir's broker
-// configuration is static, set at start-up.
+// Every topic config key (storage/topic_config.h), with the topic's overrides applied
+// over the broker's static configs.
+std::vector<Entry> describe_topic(const std::map<std::string, std::string>& overrides,
+                                  const StaticBrokerConfigs& broker = {});
+
+// The broker's configuration as Kafka names it: identity, listeners and the other Kafka
+// configs a Weir setting stands for, from Config, and the broker-level default behind
+// every topic config (its effective value when a setting changes it). All read-only:
+// Weir's broker configuration is static, set at start-up.
 std::vector<Entry> describe_broker(const Config& config, const std::string& log_dir);
 
 // The result of changing one resource's configs, as AlterConfigs responses carry it.

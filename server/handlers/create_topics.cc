@@ -64,7 +64,7 @@ std::optional<TopicResult> check_request(const Config& config, const CreateTopic
   return std::nullopt;
 }
 
-TopicResult created(const storage::TopicDescription& topic) {
+TopicResult created(const storage::TopicDescription& topic, const Config& broker) {
   TopicResult result;
   result.name = topic.name;
   result.topic_id = topic.topic_id;
@@ -72,7 +72,7 @@ TopicResult created(const storage::TopicDescription& topic) {
   result.replication_factor = 1;
   // v5+ carry every config of the new topic, as DescribeConfigs would show it.
   result.configs.emplace();
-  for (const auto& entry : configs::describe_topic(topic.configs)) {
+  for (const auto& entry : configs::describe_topic(topic.configs, configs::static_broker_configs(broker))) {
     CreateTopicsResponse::CreatableTopicConfigs config;
     config.name = entry.name;
     config.value = entry.value;
@@ -94,7 +94,7 @@ TopicResult create_one(RequestContext& context, const CreateTopicsRequest::Creat
     would_be.name = topic.name;
     would_be.partition_count = plan.partitions;
     would_be.configs = plan.configs;
-    return created(would_be);
+    return created(would_be, context.services.config);
   }
   storage::TopicDescription description;
   auto result = store.create_topic(topic.name, plan.partitions, plan.configs, &description);
@@ -104,7 +104,7 @@ TopicResult create_one(RequestContext& context, const CreateTopicsRequest::Creat
                        : fmt::format("cannot create topic '{}'", topic.name);
     return failure(topic.name, to_error_code(result), message);
   }
-  return created(description);
+  return created(description, context.services.config);
 }
 
 }  // namespace

@@ -64,7 +64,7 @@ Result describe(RequestContext& context,
     if (!topic)
       return resource_error(resource, ErrorCode::unknown_topic_or_partition,
                             fmt::format("topic '{}' does not exist", resource.resource_name));
-    entries = configs::describe_topic(topic->configs);
+    entries = configs::describe_topic(topic->configs, configs::static_broker_configs(config));
   } else if (resource.resource_type == configs::resource_broker) {
     // An empty name asks for the cluster-wide dynamic defaults, of which Weir has none.
     if (!resource.resource_name.empty()) {

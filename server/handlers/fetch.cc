@@ -5,11 +5,14 @@
 // discards a full response that omits or adds any.
 // A pass is first tried from memory on the network thread (tail cache, or nothing new to
 // read); only when a partition needs RocksDB does the whole pass run on a storage reader
-// thread, with its answer posted back here.
+// thread, with its answer posted back here. Fetch v0-3 get the stored batches
+// down-converted to message sets of magic 0 (v0-1) or 1 (v2-3); converting decompresses
+// and recompresses, so a pass that has any to convert runs on a reader thread too.
 #include <chrono>
 
 #include "protocol/generated/fetch_request.h"
 #include "protocol/generated/fetch_response.h"
+#include "protocol/records/legacy_messages.h"
 #include "server/handlers/fetch_waiters.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/storage_errors.h"
@@ -23,6 +26,13 @@ using protocol::FetchResponse;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::int8_t read_committed = 1;
+// Fetch v4 is the first version that returns record batches (magic 2) as stored; v2-3
+// return message sets of magic 1 and v0-1 of magic 0.
+constexpr std::int16_t first_record_batch_version = 4;
+constexpr std::int16_t first_magic_v1_version = 2;
+// Most bytes one stored batch may decompress to while it is down-converted; the produce
+// path refuses batches above the same bound.
+constexpr std::size_t max_uncompressed_batch_bytes = 256u << 20;
 
 // What one pass over the requested partitions gathered; owns the record bytes that the
 // response's views point into until the response is encoded.
@@ -74,7 +84,28 @@ std::optional<storage::TopicDescription> resolve_topic(const RequestContext& con
 
 enum class ReadFrom { memory_only, storage };
 
-// False when `from` is memory_only and this partition needs RocksDB.
+// Replaces the stored batches in *records by the message set a Fetch v0-3 client reads,
+// cut to whole messages within `limit` (at least one, so the consumer makes progress).
+// False, with the error in `out`, when nothing could be converted.
+bool down_convert(std::int16_t version, std::int64_t fetch_offset, std::int64_t limit, std::vector<std::byte>& records,
+                  FetchResponse::PartitionData& out) {
+  const std::int8_t magic = version >= first_magic_v1_version ? protocol::records::kMagicV1
+                                                              : protocol::records::kMagicV0;
+  protocol::Bytes message_set;
+  const auto error = protocol::records::downconvert_batches(records, magic, fetch_offset,
+                                                            max_uncompressed_batch_bytes, &message_set);
+  if (error != protocol::records::BatchError::none) {
+    out.error_code = protocol::code(protocol::records::error_code_for(error));
+    records.clear();
+    return false;
+  }
+  message_set.resize(protocol::records::whole_messages_within(
+      message_set, static_cast<std::size_t>(std::max<std::int64_t>(limit, 0))));
+  records = std::move(message_set);
+  return true;
+}
+
+// False when `from` is memory_only and this partition needs RocksDB (or a conversion).
 bool read_partition(const RequestContext& context, const FetchRequest& request, const std::string& topic,
                     const FetchRequest::FetchPartition& wanted, ReadFrom from, FetchPass& pass,
                     FetchResponse::PartitionData& out) {
@@ -110,6 +141,13 @@ bool read_partition(const RequestContext& context, const FetchRequest& request, 
   if (read.error != storage::StorageErrc::ok) {
     pass.saw_error = true;
     return true;
+  }
+  if (context.version() < first_record_batch_version && !read.records.empty()) {
+    if (from == ReadFrom::memory_only) return false;
+    if (!down_convert(context.version(), wanted.fetch_offset, limit, read.records, out)) {
+      pass.saw_error = true;
+      return true;
+    }
   }
   // Only the first partition with data may exceed the limits (Kafka's progress rule).
   if (pass.bytes > 0 && static_cast<std::int64_t>(read.records.size()) > limit) return true;

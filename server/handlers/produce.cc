@@ -8,6 +8,7 @@
 #include "protocol/generated/produce_request.h"
 #include "protocol/generated/produce_response.h"
 #include "protocol/records/compressed_batch.h"
+#include "protocol/records/legacy_messages.h"
 #include "protocol/records/record_batch.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/storage_errors.h"
@@ -59,6 +60,9 @@ PartitionResponse refused(std::int32_t index, ErrorCode error, std::string messa
   return result;
 }
 
+// Produce v3 is the first version that carries record batches (magic 2); v0-2 carry
+// message sets of magic 0 and 1.
+constexpr std::int16_t first_record_batch_version = 3;
 // Produce v7 is the first version a producer may send zstd with (KIP-110).
 constexpr std::int16_t first_zstd_version = 7;
 // Most bytes one batch may decompress to. Kafka sets no limit; one keeps a small
@@ -137,11 +141,41 @@ bool prepare_batch(const records::ValidatedBatch& batch, const TopicProduceSetti
   return true;
 }
 
+// Produce v0-2 carry message sets of magic 0 or 1; they are stored as the equivalent
+// magic-2 batch in *converted, as Kafka 3.x up-converts them for a magic-2 log. Kafka does
+// not check the magic against the request version below v3, so a magic-2 batch there is
+// taken as in v3+.
+records::BatchError validate_partition_records(const RequestContext& context, protocol::BytesView records,
+                                               protocol::Bytes* converted, records::ValidatedBatch* batch) {
+  if (context.version() < first_record_batch_version && records::declared_magic(records) != records::kMagicV2) {
+    const auto error = records::upconvert_message_set(records, max_uncompressed_batch_bytes, converted);
+    if (error != records::BatchError::none) return error;
+    records = *converted;
+  }
+  return records::validate_produce_records(records, batch);
+}
+
+// Weir has no transaction coordinator: InitProducerId refuses transactional ids, so no
+// producer id is ever in a transaction and a transactional batch is refused, never stored.
+// Kafka refuses one with TRANSACTIONAL_ID_AUTHORIZATION_FAILED when the request names no
+// transactional id (KafkaApis checks that before the log), and with INVALID_TXN_STATE when
+// it does but the producer never added the partition to a transaction (the partition
+// verification of KIP-890).
+PartitionResponse refuse_transactional(std::int32_t partition, const std::optional<std::string>& transactional_id) {
+  if (!transactional_id)
+    return refused(partition, ErrorCode::transactional_id_authorization_failed,
+                   "a transactional batch needs the request's transactional id");
+  return refused(partition, ErrorCode::invalid_txn_state,
+                 fmt::format("transactional id '{}' has no ongoing transaction: this broker does not support "
+                             "transactions",
+                             *transactional_id));
+}
+
 // Validates and queues one partition's batch; the response entry is filled in when the
 // append completes.
 void append_partition(const std::shared_ptr<PendingProduce>& pending, const std::string& topic,
                       const ProduceRequest::PartitionProduceData& data, std::int16_t acks,
-                      PartitionResponse* slot) {
+                      const std::optional<std::string>& transactional_id, PartitionResponse* slot) {
   storage::Store& store = pending->context.services.store;
   storage::PartitionLog* log = store.partition(topic, data.index);
   if (log == nullptr) {
@@ -149,12 +183,17 @@ void append_partition(const std::shared_ptr<PendingProduce>& pending, const std:
                     fmt::format("partition {}-{} does not exist", topic, data.index));
     return;
   }
+  protocol::Bytes converted;
   records::ValidatedBatch batch;
-  auto batch_error = data.records ? records::validate_produce_records(*data.records, &batch)
+  auto batch_error = data.records ? validate_partition_records(pending->context, *data.records, &converted, &batch)
                                   : records::BatchError::invalid_record;
   if (batch_error != records::BatchError::none) {
     *slot = refused(data.index, records::error_code_for(batch_error),
                     fmt::format("invalid record batch: {}", records::to_string(batch_error)));
+    return;
+  }
+  if (batch.header.is_transactional()) {
+    *slot = refuse_transactional(data.index, transactional_id);
     return;
   }
   PreparedBatch prepared;
@@ -213,7 +252,8 @@ void produce(RequestContext& context, ReplyCallback done) {
                                          "acks must be -1, 0 or 1");
         continue;
       }
-      append_partition(pending, topic.name, topic.partition_data[p], request.acks, &partition_responses[p]);
+      append_partition(pending, topic.name, topic.partition_data[p], request.acks, request.transactional_id,
+                       &partition_responses[p]);
     }
   }
   if (!pending->replies) {

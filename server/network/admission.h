@@ -33,8 +33,8 @@ struct AdmissionSettings {
   int max_connections = 10000;
   int max_connections_per_ip = 100;
   // New connections per IP per second; 0 turns the rate limit off.
-  int connection_rate_limit = 10;
-  std::chrono::seconds ban_duration{300};
+  int connection_rate_limit = 100;
+  std::chrono::seconds ban_duration{60};
   // CONNECTION_ALLOW_LIST: networks that bypass the per-IP limits and bans.
   std::vector<IpNetwork> allow_list;
 };

@@ -98,7 +98,8 @@ class Broker:
         self.data_dir = self.work_dir / "data"
         self.log_path = self.work_dir / "broker.log"
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.env_overrides = {k: str(v) for k, v in (env_overrides or {}).items()}
+        # None stands for "the broker's built-in default": the setting is left unset.
+        self.env_overrides = {k: None if v is None else str(v) for k, v in (env_overrides or {}).items()}
         self.port = None
         self.process = None
         self.starts = 0
@@ -123,7 +124,7 @@ class Broker:
             "CONNECTION_RATE_LIMIT": "0",
         })
         env.update(self.env_overrides)
-        return env
+        return {k: v for k, v in env.items() if v is not None}
 
     def start(self):
         """Starts the binary and waits until its port accepts connections.

@@ -376,3 +376,27 @@ def test_configs_and_added_partitions_survive_a_restart(broker):
     assert configs["max.message.bytes"].source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
     assert configs["retention.ms"].source == ConfigSource.DEFAULT_CONFIG.value
     assert sorted(admin.list_topics(topic, timeout=TIMEOUT).topics[topic].partitions) == [0, 1, 2]
+
+
+# --- broker settings behind Kafka broker configs -------------------------------------------
+
+def test_broker_settings_show_their_effective_values_as_static_broker_configs(broker_factory):
+    broker = broker_factory(MAX_MESSAGE_BYTES=2000000, PRODUCER_ID_EXPIRATION_MS=60000)
+    admin = admin_for(broker.bootstrap)
+    futures = admin.describe_configs([ConfigResource("broker", "1")], request_timeout=TIMEOUT)
+    (future,) = futures.values()
+    configs = future.result(timeout=TIMEOUT)
+    static = ConfigSource.STATIC_BROKER_CONFIG.value
+    assert (configs["message.max.bytes"].value, configs["message.max.bytes"].source) == ("2000000", static)
+    assert not configs["message.max.bytes"].is_default
+    assert (configs["producer.id.expiration.ms"].value, configs["producer.id.expiration.ms"].source) == \
+        ("60000", static)
+    assert configs["group.min.session.timeout.ms"].source == ConfigSource.DEFAULT_CONFIG.value
+
+    # A topic without its own max.message.bytes inherits the broker's, as Kafka reports it.
+    topic = unique_topic("inherits")
+    create(admin, topic)
+    max_bytes = describe_topic(admin, topic)["max.message.bytes"]
+    assert (max_bytes.value, max_bytes.source, max_bytes.is_default) == ("2000000", static, False)
+    assert [(s.name, s.value, s.source) for s in max_bytes.synonyms.values()] == \
+        [("message.max.bytes", "2000000", static)]

@@ -117,6 +117,37 @@ def test_an_address_connecting_too_fast_is_banned_and_let_in_after_the_ban(broke
     broker.assert_running()
 
 
+def test_the_default_limits_admit_a_host_starting_a_dozen_real_clients_at_once(broker_factory):
+    """Each librdkafka consumer opens a bootstrap, a broker and a coordinator connection:
+    the built-in CONNECTION_RATE_LIMIT must not ban an application host that starts a
+    dozen of them together (it did at its first default of 10 per second)."""
+    from confluent_kafka import Consumer, Producer
+
+    broker = broker_factory(CONNECTION_RATE_LIMIT=None, RATE_LIMIT_BAN_SECS=None)
+    producer = Producer({"bootstrap.servers": broker.bootstrap})
+    producer.produce("burst", b"x")
+    assert producer.flush(20) == 0
+    consumers = [Consumer({"bootstrap.servers": broker.bootstrap, "group.id": f"burst-{i}",
+                           "auto.offset.reset": "earliest"}) for i in range(12)]
+    try:
+        for consumer in consumers:
+            consumer.subscribe(["burst"])
+        received = [None] * len(consumers)
+        deadline = time.monotonic() + 60
+        while None in received and time.monotonic() < deadline:
+            for i, consumer in enumerate(consumers):
+                if received[i] is None:
+                    message = consumer.poll(0.1)
+                    if message is not None and message.error() is None:
+                        received[i] = message.value()
+        assert received == [b"x"] * len(consumers)
+    finally:
+        for consumer in consumers:
+            consumer.close()
+    assert refusals(broker, "CONNECTION_RATE_LIMIT exceeded, address banned") == 0
+    broker.assert_running()
+
+
 def test_max_connections_holds_under_a_flood_of_twice_as_many(broker_factory):
     limit = 40
     broker = broker_factory(MAX_CONNECTIONS=limit, MAX_CONNECTIONS_PER_IP=1000, CONNECTION_RATE_LIMIT=0,

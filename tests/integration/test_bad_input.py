@@ -21,7 +21,7 @@ CLOSE_TIMEOUT = 10.0
 
 # What the broker serves today (docs/compatibility.md). More APIs may be added; these
 # ranges must not shrink.
-SERVED_API_VERSIONS = {0: (3, 11), 1: (4, 17), 2: (0, 10), 3: (0, 12), 18: (0, 4), 19: (0, 7)}
+SERVED_API_VERSIONS = {0: (0, 11), 1: (0, 17), 2: (0, 10), 3: (0, 12), 18: (0, 4), 19: (0, 7)}
 
 SEED_RECORDS = [(b"seed-key-0", b"seed value 0", [("h", b"0")]),
                 (b"seed-key-1", b"seed value 1", []),

@@ -22,6 +22,8 @@ API_INIT_PRODUCER_ID = 22
 OUT_OF_ORDER_SEQUENCE_NUMBER = 45
 INVALID_PRODUCER_EPOCH = 47
 INVALID_REQUEST = 42
+INVALID_TXN_STATE = 48
+TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
 
 
 def create_topic(bootstrap, topic, partitions):
@@ -228,3 +230,24 @@ def test_the_client_base_offset_is_ignored(broker):
         assert produce(connection, topic, batch)[:2] == (0, 2)
         records, _ = wire.fetch_all(connection, topic, 0)
         assert [r["offset"] for r in records] == [0, 1, 2, 3]
+
+
+def test_a_transactional_batch_is_refused_and_not_stored(broker):
+    topic = unique_topic("transactional")
+    with wire.Connection.to(broker.bootstrap) as connection:
+        wire.ensure_topic(connection, topic)
+        error, producer_id, _ = init_producer_id(connection)
+        assert error == 0
+        batch = wire.record_batch([(None, b"in a transaction")], producer_id=producer_id, producer_epoch=0,
+                                  base_sequence=0, attributes=0x10)
+        # Without a transactional id Kafka refuses before the log: the id is not authorized.
+        assert produce(connection, topic, batch)[:2] == (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1)
+        # With one, no transaction was ever begun for this producer id.
+        body = wire.string("tx-1") + wire.produce_v3_body(topic, 0, batch)[2:]  # replace the null id
+        reader = wire.Reader(connection.request(wire.API_PRODUCE, 3, body))
+        [(_, [(_, error_code, base_offset, _)])] = reader.array(
+            lambda r: (r.string(), r.array(lambda p: (p.int32(), p.int16(), p.int64(), p.int64()))))
+        assert (error_code, base_offset) == (INVALID_TXN_STATE, -1)
+        assert wire.fetch_v4(connection, topic, 0, 0)["high_watermark"] == 0
+        # The producer id itself is still good for non-transactional batches.
+        assert produce(connection, topic, idempotent_batch(producer_id, 0, 0))[:2] == (0, 0)

@@ -4,8 +4,8 @@ compressed batches.
 
 Which client sends which codec: librdkafka 2.0.2 compresses gzip and snappy only when the
 broker advertises Produce v2 and Fetch v2 (its MsgVer1 feature) and lz4 only with
-FindCoordinator; Weir serves neither (like Kafka 4.0 for the former), so librdkafka
-sends those uncompressed and zstd compressed. kafka-python sends gzip, xerial snappy and
+FindCoordinator; Weir serves both (test_message_formats.py checks that kcat's batches
+arrive compressed). kafka-python sends gzip, xerial snappy and
 lz4 frames (python3-snappy, python3-lz4), and raw requests cover raw snappy. The stored
 codec is read from the raw batches a Fetch returns.
 """

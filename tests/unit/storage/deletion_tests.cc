@@ -217,5 +217,12 @@ TEST_CASE("retention settings come from the topic configs with Kafka's defaults"
   CHECK(retention_policy({{"retention.bytes", ""}}).retention_bytes == -1);
 }
 
+TEST_CASE("a compact-only topic is never trimmed by retention, as in Kafka", "[storage][retention]") {
+  CHECK(retention_policy({{"cleanup.policy", "compact"}, {"retention.ms", "1000"}}).keeps_everything());
+  const auto both = retention_policy({{"cleanup.policy", "compact,delete"}, {"retention.ms", "1000"}});
+  CHECK(both.retention_ms == 1000);
+  CHECK(retention_policy({{"cleanup.policy", "delete"}, {"retention.bytes", "10"}}).retention_bytes == 10);
+}
+
 }  // namespace
 }  // namespace weir::storage
