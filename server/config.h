@@ -87,7 +87,8 @@ struct Config {
   // this long is closed, like Kafka's connections.max.idle.ms.
   int idle_timeout_secs = 600;
   // REQUEST_TIMEOUT_SECS: bounds both how long a started frame may take to arrive (slow
-  // senders) and how long one request may stay in flight.
+  // senders) and how long one request may stay in flight. Fetch long polls are answered
+  // within half of it, whatever their max_wait_ms (server/handlers/fetch.cc).
   int request_timeout_secs = 30;
 
   // ---- Backpressure and memory budgets ----

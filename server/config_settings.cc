@@ -145,7 +145,7 @@ std::vector<Setting> build_settings() {
   settings.push_back(integer_setting("REQUEST_TIMEOUT_SECS", "request_timeout_secs", &Config::request_timeout_secs,
                                      1, 86400, "seconds",
                                      "longest time a started frame may take to arrive, and a request may stay "
-                                     "in flight"));
+                                     "in flight (a fetch long poll is answered within half of it)"));
   settings.push_back(integer_setting("BACKPRESSURE_THRESHOLD", "backpressure_threshold",
                                      &Config::backpressure_threshold, 1, 1000000, "1..1000000",
                                      "queued requests at which a connection stops reading"));
