@@ -347,7 +347,7 @@ class StoppedThread:
 
     def __enter__(self):
         if self.libc.ptrace(PTRACE_SEIZE, self.tid, None, None) != 0:
-            pytest.skip(f"ptrace is not permitted here: {os.strerror(ctypes.get_errno())}")
+            pytest.skip(f"environment: ptrace is not permitted here: {os.strerror(ctypes.get_errno())}")
         assert self.libc.ptrace(PTRACE_INTERRUPT, self.tid, None, None) == 0, os.strerror(ctypes.get_errno())
         status = ctypes.c_int()
         assert self.libc.waitpid(self.tid, ctypes.byref(status), 0x40000000) == self.tid  # __WALL
