@@ -26,6 +26,13 @@ SyncResult sync_error(ErrorCode error) {
 
 bool keeps_session_alive(const Member& member) { return member.awaiting_join || member.awaiting_sync; }
 
+// A stored commit's wall-clock time, as a point on the coordinator's steady clock; a
+// commit without a time (or from the future) counts as made now.
+TimePoint commit_time_on_steady_clock(std::int64_t commit_timestamp_ms, TimePoint now, std::int64_t wall_now_ms) {
+  if (commit_timestamp_ms < 0 || commit_timestamp_ms > wall_now_ms) return now;
+  return now - std::chrono::milliseconds(wall_now_ms - commit_timestamp_ms);
+}
+
 }  // namespace
 
 Coordinator::Coordinator(CoordinatorOptions options, storage::Store* store)
@@ -33,6 +40,9 @@ Coordinator::Coordinator(CoordinatorOptions options, storage::Store* store)
 
 bool Coordinator::load(TimePoint now, std::string* error) {
   if (store_ == nullptr) return true;
+  const std::int64_t wall_now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
   std::vector<storage::StoredGroup> stored;
   if (store_->load_groups(&stored) != storage::StorageErrc::ok) {
     *error = "cannot read the consumer groups (offsets column family)";
@@ -45,12 +55,17 @@ bool Coordinator::load(TimePoint now, std::string* error) {
       return false;
     }
     set_state(group, group.members.empty() ? GroupState::empty : GroupState::stable);
+    // The membership record does not say when the group emptied: its retention starts
+    // again now, so a restart can only lengthen it.
+    group.empty_since = now;
     for (auto& [id, member] : group.members) member.session_deadline = now + ms(member.session_timeout_ms);
     for (auto& offset : record.offsets) {
       TopicPartitionKey key{offset.topic, offset.partition};
+      group.offset_commit_times.emplace(key, commit_time_on_steady_clock(offset.commit_timestamp_ms, now, wall_now_ms));
       group.offsets.emplace(std::move(key), std::move(offset));
     }
   }
+  next_retention_check_ = now + options_.offsets_retention_check_interval;
   return true;
 }
 
@@ -261,6 +276,7 @@ void Coordinator::complete_join(Group& group, TimePoint now) {
   ++group.generation_id;
   if (group.members.empty()) {
     set_state(group, GroupState::empty);
+    group.empty_since = now;
     group.protocol_name.reset();
     group.leader.reset();
     persist_membership(group);
@@ -439,6 +455,7 @@ std::vector<ErrorCode> Coordinator::commit_offsets(const CommitRequest& request,
     // Only a commit outside group management (generation -1) may create a group.
     if (request.generation_id >= 0) return all(ErrorCode::illegal_generation);
     group = &get_or_create(request.group_id);
+    group->empty_since = now;
   }
   if (group->state == GroupState::dead) return all(ErrorCode::coordinator_not_available);
   if (group->is_fenced(request.group_instance_id, request.member_id)) return all(ErrorCode::fenced_instance_id);
@@ -464,6 +481,7 @@ std::vector<ErrorCode> Coordinator::commit_offsets(const CommitRequest& request,
   }
   for (auto& offset : accepted) {
     TopicPartitionKey key{offset.topic, offset.partition};
+    group->offset_commit_times.insert_or_assign(key, now);
     group->offsets.insert_or_assign(std::move(key), std::move(offset));
   }
   return errors;
@@ -526,7 +544,10 @@ OffsetDeleteResult Coordinator::delete_offsets(const std::string& group_id,
     result.partitions.assign(partitions.size(), ErrorCode::none);
     return result;
   }
-  for (const auto& partition : deleted) group->offsets.erase(TopicPartitionKey{partition.topic, partition.partition});
+  for (const auto& partition : deleted) {
+    group->offsets.erase(TopicPartitionKey{partition.topic, partition.partition});
+    group->offset_commit_times.erase(TopicPartitionKey{partition.topic, partition.partition});
+  }
   return result;
 }
 
@@ -632,6 +653,75 @@ void Coordinator::advance_to(TimePoint now) {
     if (group.state == GroupState::empty) emptied.push_back(id);
   }
   for (const auto& id : emptied) drop_if_unused(id);
+  if (!next_retention_check_) {
+    next_retention_check_ = now + options_.offsets_retention_check_interval;
+  } else if (*next_retention_check_ <= now) {
+    expire_offsets(now);
+    next_retention_check_ = now + options_.offsets_retention_check_interval;
+  }
+}
+
+// --- offset retention (Kafka: GroupMetadata.removeExpiredOffsets, KIP-211) ---
+
+void Coordinator::expire_offsets(Group& group, TimePoint now,
+                                 std::vector<storage::TopicPartitionName>* expired) const {
+  const auto retention = options_.offsets_retention;
+  auto expire_where = [&](auto committed_long_enough_ago) {
+    for (const auto& [key, committed_at] : group.offset_commit_times)
+      if (committed_long_enough_ago(key, committed_at)) expired->push_back({key.first, key.second});
+  };
+  if (!group.protocol_type) {
+    // Commits outside group management: each offset lives for the retention after its commit.
+    expire_where([&](const TopicPartitionKey&, TimePoint committed_at) { return now - committed_at >= retention; });
+  } else if (group.state == GroupState::empty) {
+    // A group without members keeps everything until it has been Empty for the retention.
+    if (now - group.empty_since >= retention) expire_where([](const TopicPartitionKey&, TimePoint) { return true; });
+  } else if (group.state == GroupState::stable) {
+    // A live consumer group keeps the offsets of the topics it subscribes to; those of
+    // topics it dropped live for the retention after their last commit.
+    const auto subscribed = group.known_subscribed_topics();
+    if (!subscribed) return;
+    expire_where([&](const TopicPartitionKey& key, TimePoint committed_at) {
+      return !subscribed->contains(key.first) && now - committed_at >= retention;
+    });
+  }
+}
+
+std::size_t Coordinator::expire_offsets(TimePoint now) {
+  std::size_t count = 0;
+  std::vector<std::string> emptied;
+  for (auto& [id, group] : groups_) {
+    std::vector<storage::TopicPartitionName> expired;
+    expire_offsets(group, now, &expired);
+    if (!expired.empty()) remove_offsets(group, expired);
+    count += expired.size();
+    if (group.state == GroupState::empty) emptied.push_back(id);
+  }
+  for (const auto& id : emptied) drop_if_unused(id);
+  return count;
+}
+
+void Coordinator::remove_offsets_of_topic(const std::string& topic) {
+  std::vector<std::string> emptied;
+  for (auto& [id, group] : groups_) {
+    std::vector<storage::TopicPartitionName> removed;
+    for (const auto& [key, offset] : group.offsets)
+      if (key.first == topic) removed.push_back({key.first, key.second});
+    if (!removed.empty()) remove_offsets(group, removed);
+    if (group.state == GroupState::empty) emptied.push_back(id);
+  }
+  for (const auto& id : emptied) drop_if_unused(id);
+}
+
+// Deletes from storage first: offsets that cannot be deleted stay, and are tried again
+// at the next check.
+void Coordinator::remove_offsets(Group& group, const std::vector<storage::TopicPartitionName>& partitions) {
+  if (store_ != nullptr && store_->delete_committed_offsets(group.group_id, partitions) != storage::StorageErrc::ok)
+    return;
+  for (const auto& partition : partitions) {
+    group.offsets.erase(TopicPartitionKey{partition.topic, partition.partition});
+    group.offset_commit_times.erase(TopicPartitionKey{partition.topic, partition.partition});
+  }
 }
 
 void Coordinator::answer_parked() {
@@ -654,6 +744,7 @@ std::optional<TimePoint> Coordinator::next_deadline() const {
       if (!keeps_session_alive(member)) consider(member.session_deadline);
     if (group.state == GroupState::preparing_rebalance) consider(group.rebalance_deadline);
   }
+  if (next_retention_check_) consider(*next_retention_check_);
   return earliest;
 }
 

@@ -14,6 +14,7 @@
 // complete or the group empties, through storage::Store (RocksDB writes without fsync).
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <random>
 #include <string>
@@ -37,6 +38,13 @@ struct CoordinatorOptions {
   // Kafka's offset.metadata.max.bytes: a longer commit metadata string is refused with
   // OFFSET_METADATA_TOO_LARGE.
   std::size_t max_offset_metadata_bytes = 4096;
+  // Kafka's offsets.retention.minutes (KIP-211): the committed offsets of an Empty group
+  // expire this long after it became Empty; those of a group without a protocol type
+  // (commits outside group management), and those of topics a Stable consumer group no
+  // longer subscribes to, this long after their commit.
+  std::chrono::milliseconds offsets_retention = std::chrono::minutes(10080);
+  // Kafka's offsets.retention.check.interval.ms: how often expired offsets are looked for.
+  std::chrono::milliseconds offsets_retention_check_interval{600000};
 };
 
 struct JoinRequest {
@@ -157,9 +165,16 @@ class Coordinator {
   DescribedGroup describe_group(const std::string& group_id) const;
   ErrorCode delete_group(const std::string& group_id);
 
-  // Fires every deadline at or before `now`: session timeouts, pending-member timeouts
-  // and the end of join phases.
+  // Fires every deadline at or before `now`: session timeouts, pending-member timeouts,
+  // the end of join phases and, every offsets_retention_check_interval, expire_offsets().
   void advance_to(TimePoint now);
+  // Kafka's cleanupGroupMetadata: removes the offsets past their retention (see
+  // CoordinatorOptions::offsets_retention), then forgets Empty groups left without
+  // offsets (they become Dead). Returns how many offsets expired.
+  std::size_t expire_offsets(TimePoint now);
+  // Kafka's handleDeletedPartitions: a deleted topic's committed offsets go from every
+  // group; Empty groups left without offsets are forgotten.
+  void remove_offsets_of_topic(const std::string& topic);
   // The earliest pending deadline, if any.
   std::optional<TimePoint> next_deadline() const;
 
@@ -196,6 +211,8 @@ class Coordinator {
   void remove_member_and_update_group(Group& group, const std::string& member_id, TimePoint now);
   void expire_members(Group& group, TimePoint now);
 
+  void expire_offsets(Group& group, TimePoint now, std::vector<storage::TopicPartitionName>* expired) const;
+  void remove_offsets(Group& group, const std::vector<storage::TopicPartitionName>& partitions);
   bool persist_membership(const Group& group);
   void erase_group(const std::string& group_id);
   // Every state change goes through here, so stats_ follows the groups.
@@ -206,6 +223,7 @@ class Coordinator {
   storage::Store* store_;
   std::map<std::string, Group> groups_;
   GroupStats stats_;
+  std::optional<TimePoint> next_retention_check_;
   std::mt19937_64 random_;
 };
 

@@ -24,8 +24,8 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
 }
 
 // ConsumerProtocolSubscription (every version starts the same way): int16 version, then
-// an array of topic names. Anything we cannot read contributes no topics.
-void add_subscribed_topics(const Bytes& metadata, std::set<std::string>& topics) {
+// an array of topic names. Anything we cannot read contributes no topics, and false.
+bool add_subscribed_topics(const Bytes& metadata, std::set<std::string>& topics) {
   protocol::Reader reader(metadata);
   reader.read_int16();
   const std::int32_t count = reader.read_array_length(false);
@@ -33,6 +33,7 @@ void add_subscribed_topics(const Bytes& metadata, std::set<std::string>& topics)
     std::string topic = reader.read_string();
     if (reader.ok()) topics.insert(std::move(topic));
   }
+  return reader.ok();
 }
 
 }  // namespace
@@ -117,6 +118,16 @@ std::set<std::string> Group::subscribed_topics() const {
   if (!protocol_type || *protocol_type != "consumer" || !protocol_name) return topics;
   for (const auto& [id, member] : members)
     if (const Bytes* metadata = member.metadata_for(*protocol_name)) add_subscribed_topics(*metadata, topics);
+  return topics;
+}
+
+std::optional<std::set<std::string>> Group::known_subscribed_topics() const {
+  if (!protocol_type || *protocol_type != "consumer" || !protocol_name) return std::nullopt;
+  std::set<std::string> topics;
+  for (const auto& [id, member] : members) {
+    const Bytes* metadata = member.metadata_for(*protocol_name);
+    if (metadata == nullptr || !add_subscribed_topics(*metadata, topics)) return std::nullopt;
+  }
   return topics;
 }
 

@@ -94,6 +94,12 @@ struct Group {
   std::map<std::string, std::string> static_members;  // group.instance.id -> member id
   std::map<std::string, TimePoint> pending_members;    // KIP-394: id given, join not yet repeated
   std::map<TopicPartitionKey, storage::CommittedOffset> offsets;
+  // When each offset was committed, on the coordinator's clock (for offsets loaded at
+  // start, their stored wall-clock commit time moved onto that clock).
+  std::map<TopicPartitionKey, TimePoint> offset_commit_times;
+  // When the group last became Empty (or was loaded Empty): an Empty group's offsets
+  // expire offsets_retention after this.
+  TimePoint empty_since{};
 
   // While PreparingRebalance: when the join phase ends at the latest. During the initial
   // delay of a group that was Empty, the phase never ends early, and it is extended while
@@ -117,6 +123,9 @@ struct Group {
   // Topics the members subscribe to, read from ConsumerProtocolSubscription metadata of
   // the selected protocol ("consumer" groups only; empty otherwise).
   std::set<std::string> subscribed_topics() const;
+  // Kafka's subscribedTopics: as above, but nothing unless this is a consumer group whose
+  // every member's subscription decodes (offsets are only expired by topic when it is).
+  std::optional<std::set<std::string>> known_subscribed_topics() const;
 };
 
 }  // namespace weir::groups

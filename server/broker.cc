@@ -26,6 +26,8 @@ groups::CoordinatorOptions group_options(const Config& config) {
   options.min_session_timeout_ms = config.group_min_session_timeout_ms;
   options.max_session_timeout_ms = config.group_max_session_timeout_ms;
   options.initial_rebalance_delay_ms = config.group_initial_rebalance_delay_ms;
+  options.offsets_retention = std::chrono::minutes(config.offsets_retention_minutes);
+  options.offsets_retention_check_interval = std::chrono::milliseconds(config.offsets_retention_check_interval_ms);
   return options;
 }
 

@@ -87,7 +87,8 @@ struct Config {
   // this long is closed, like Kafka's connections.max.idle.ms.
   int idle_timeout_secs = 600;
   // REQUEST_TIMEOUT_SECS: bounds both how long a started frame may take to arrive (slow
-  // senders) and how long one request may stay in flight.
+  // senders) and how long one request may stay in flight. Fetch long polls are answered
+  // within half of it, whatever their max_wait_ms (server/handlers/fetch.cc).
   int request_timeout_secs = 30;
 
   // ---- Backpressure and memory budgets ----
@@ -170,6 +171,13 @@ struct Config {
   // GROUP_INITIAL_REBALANCE_DELAY_MS: how long the first rebalance of an empty group waits
   // for more members to arrive (Kafka's group.initial.rebalance.delay.ms).
   std::int32_t group_initial_rebalance_delay_ms = 3000;
+  // OFFSETS_RETENTION_MINUTES: committed offsets of a group expire once it has been Empty
+  // this long (KIP-211; Kafka's offsets.retention.minutes). 0 expires them at the next check;
+  // at most 100 years, so the steady clock's deadlines cannot overflow.
+  std::int32_t offsets_retention_minutes = 10080;
+  // OFFSETS_RETENTION_CHECK_INTERVAL_MS: how often expired offsets are looked for
+  // (Kafka's offsets.retention.check.interval.ms).
+  std::int64_t offsets_retention_check_interval_ms = 600000;
 
   // ---- Metrics ----
   // METRICS_PER_PARTITION: also export records and bytes produced and fetched by topic

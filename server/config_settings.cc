@@ -145,7 +145,7 @@ std::vector<Setting> build_settings() {
   settings.push_back(integer_setting("REQUEST_TIMEOUT_SECS", "request_timeout_secs", &Config::request_timeout_secs,
                                      1, 86400, "seconds",
                                      "longest time a started frame may take to arrive, and a request may stay "
-                                     "in flight"));
+                                     "in flight (a fetch long poll is answered within half of it)"));
   settings.push_back(integer_setting("BACKPRESSURE_THRESHOLD", "backpressure_threshold",
                                      &Config::backpressure_threshold, 1, 1000000, "1..1000000",
                                      "queued requests at which a connection stops reading"));
@@ -245,6 +245,16 @@ std::vector<Setting> build_settings() {
                                      &Config::group_initial_rebalance_delay_ms, 0, INT32_MAX, "0..2147483647",
                                      "how long the first rebalance of an empty group waits for more members "
                                      "(Kafka's group.initial.rebalance.delay.ms)"));
+  settings.push_back(integer_setting("OFFSETS_RETENTION_MINUTES", "offsets_retention_minutes",
+                                     &Config::offsets_retention_minutes, 0, 52560000, "0..52560000",
+                                     "committed offsets of a group expire once it has been Empty this long; "
+                                     "offsets of topics a live group no longer subscribes to, this long after "
+                                     "their commit (Kafka's offsets.retention.minutes, KIP-211)"));
+  settings.push_back(integer_setting("OFFSETS_RETENTION_CHECK_INTERVAL_MS", "offsets_retention_check_interval_ms",
+                                     &Config::offsets_retention_check_interval_ms, 1, one_year_secs * 1000,
+                                     "1..31536000000",
+                                     "how often expired committed offsets are looked for (Kafka's "
+                                     "offsets.retention.check.interval.ms)"));
   settings.push_back(bool_setting("METRICS_PER_PARTITION", "metrics_per_partition", &Config::metrics_per_partition,
                                   "also export records and bytes produced and fetched by topic and partition "
                                   "(one series per partition)"));

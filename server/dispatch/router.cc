@@ -20,7 +20,8 @@ bool version_served(const ApiEntry* api, std::int16_t version) {
 }  // namespace
 
 void Router::route(std::shared_ptr<const protocol::FrameBuffer> frame,
-                   asio::any_io_executor executor, ReplyCallback done) {
+                   asio::any_io_executor executor, std::string_view client_host,
+                   ReplyCallback done) {
   protocol::ParsedRequest parsed;
   auto error = protocol::parse_request(frame->view(), &parsed);
   const auto& header = parsed.header;
@@ -37,7 +38,8 @@ void Router::route(std::shared_ptr<const protocol::FrameBuffer> frame,
     log::debug("unsupported request api_key={} version={}", header.request_api_key, header.request_api_version);
     return done(Reply::close_connection(api == nullptr ? FrameError::unsupported_api : FrameError::unsupported_version));
   }
-  RequestContext context{services_, parsed.header, parsed.body, std::move(frame), std::move(executor)};
+  RequestContext context{services_, parsed.header, parsed.body, std::move(frame), std::move(executor),
+                         std::string(client_host)};
   const BrokerMetrics::ApiSeries* series = services_.metrics.api(header.request_api_key);
   series->requests.add();
   api->handle(context, [series, started = std::chrono::steady_clock::now(), done = std::move(done)](Reply reply) {

@@ -12,7 +12,7 @@ class Router : public RequestRouter {
  public:
   explicit Router(BrokerServices& services) : services_(services) {}
   void route(std::shared_ptr<const protocol::FrameBuffer> frame, asio::any_io_executor executor,
-             ReplyCallback done) override;
+             std::string_view client_host, ReplyCallback done) override;
 
  private:
   BrokerServices& services_;

@@ -7,6 +7,7 @@
 
 #include "protocol/generated/delete_topics_request.h"
 #include "protocol/generated/delete_topics_response.h"
+#include "server/groups/coordinator_thread.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/storage_errors.h"
 
@@ -55,6 +56,18 @@ TopicResult delete_one(storage::Store& store, const DeleteTopicsRequest::DeleteT
   return result;
 }
 
+// Kafka removes the groups' committed offsets of a deleted topic. Posted before the reply,
+// so any group request the client sends after the reply sees them gone.
+void forget_committed_offsets(const RequestContext& context, const DeleteTopicsResponse& response) {
+  std::vector<std::string> deleted;
+  for (const auto& result : response.responses)
+    if (result.error_code == protocol::code(ErrorCode::none) && result.name) deleted.push_back(*result.name);
+  if (deleted.empty()) return;
+  context.services.groups.post([deleted = std::move(deleted)](groups::Coordinator& coordinator, groups::TimePoint) {
+    for (const auto& topic : deleted) coordinator.remove_offsets_of_topic(topic);
+  });
+}
+
 }  // namespace
 
 void delete_topics(RequestContext& context, ReplyCallback done) {
@@ -81,6 +94,7 @@ void delete_topics(RequestContext& context, ReplyCallback done) {
     }
     response.responses.push_back(delete_one(context.services.store, topic));
   }
+  forget_committed_offsets(context, response);
   done(encode_reply(context, response));
 }
 

@@ -55,6 +55,15 @@ struct FetchPass {
   std::uint64_t commit_sequence = 0;
 };
 
+// How long a fetch may wait for min_bytes: its max_wait_ms, but at most half of
+// REQUEST_TIMEOUT_SECS, because the connection is closed once a request stays unanswered
+// that long. Answering a long poll early with what there is is valid in Kafka (the
+// client polls again); closing its connection is not.
+std::chrono::milliseconds long_poll_wait(const Config& config, std::int32_t max_wait_ms) {
+  const std::chrono::milliseconds cap{static_cast<std::int64_t>(config.request_timeout_secs) * 1000 / 2};
+  return std::min(std::chrono::milliseconds(std::max(0, max_wait_ms)), cap);
+}
+
 struct PendingFetch : std::enable_shared_from_this<PendingFetch> {
   RequestContext context;
   FetchRequest request;
@@ -69,7 +78,7 @@ struct PendingFetch : std::enable_shared_from_this<PendingFetch> {
       : context(std::move(context_in)),
         request(std::move(request_in)),
         done(std::move(done_in)),
-        deadline(Clock::now() + std::chrono::milliseconds(std::max(0, request.max_wait_ms))),
+        deadline(Clock::now() + long_poll_wait(context.services.config, request.max_wait_ms)),
         timer(context.executor) {}
 
   void attempt();

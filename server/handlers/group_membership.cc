@@ -30,6 +30,7 @@ groups::JoinRequest to_join_request(const RequestContext& context, protocol::Joi
   join.member_id = std::move(request.member_id);
   join.group_instance_id = std::move(request.group_instance_id);
   join.client_id = context.header.client_id.value_or("");
+  join.client_host = context.client_host;
   join.session_timeout_ms = request.session_timeout_ms;
   // v0 has no rebalance timeout: Kafka uses the session timeout.
   join.rebalance_timeout_ms = context.version() == 0 ? request.session_timeout_ms : request.rebalance_timeout_ms;

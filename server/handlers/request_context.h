@@ -3,6 +3,7 @@
 
 #include <asio.hpp>
 #include <memory>
+#include <string>
 
 #include "protocol/framing/frame_buffer.h"
 #include "protocol/framing/request.h"
@@ -35,6 +36,8 @@ struct RequestContext {
   std::shared_ptr<const protocol::FrameBuffer> frame;
   // The connection's executor: asynchronous completions must come back through it.
   asio::any_io_executor executor;
+  // The client's address as Kafka reports it in DescribeGroups ("/127.0.0.1").
+  std::string client_host;
 
   std::int16_t version() const { return header.request_api_version; }
 };

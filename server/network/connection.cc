@@ -43,6 +43,8 @@ BasicConnection<Stream>::BasicConnection(Stream stream, ConnectionSlot slot,
   asio::error_code error;
   auto endpoint = socket().remote_endpoint(error);
   peer_ = error ? "unknown" : fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+  // Java's InetAddress.toString() of an address without a resolved name, as Kafka reports it.
+  client_host_ = error ? "" : "/" + endpoint.address().to_string();
   socket().set_option(asio::ip::tcp::no_delay(true), error);
 }
 
@@ -269,7 +271,7 @@ void BasicConnection<Stream>::dispatch(std::shared_ptr<protocol::FrameBuffer> fr
     schedule_timeout_check(*slot.deadline);
   }
   pending_request_bytes_ += slot.request_bytes;
-  router_.route(std::move(frame), stream_.get_executor(), [self = self(), sequence](Reply reply) {
+  router_.route(std::move(frame), stream_.get_executor(), client_host_, [self = self(), sequence](Reply reply) {
     self->complete(sequence, std::move(reply));
   });
 }

@@ -46,8 +46,10 @@ class RequestRouter {
  public:
   virtual ~RequestRouter() = default;
   // `frame` is the request without its size prefix; it stays alive until `done` runs.
+  // `client_host` is the peer's address as Kafka shows it ("/127.0.0.1").
   virtual void route(std::shared_ptr<const protocol::FrameBuffer> frame,
-                     asio::any_io_executor executor, ReplyCallback done) = 0;
+                     asio::any_io_executor executor, std::string_view client_host,
+                     ReplyCallback done) = 0;
 };
 
 // What every connection shares with the others. The pointers keep the shared parts alive
@@ -143,6 +145,7 @@ class BasicConnection final : public Connection {
   const std::shared_ptr<RequestMemoryBudget> memory_budget_;
   const std::shared_ptr<NetworkCounters> counters_;
   std::string peer_;
+  std::string client_host_;
 
   std::array<std::byte, 4> size_prefix_{};
   std::deque<PendingReply> pending_;

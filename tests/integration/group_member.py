@@ -15,7 +15,11 @@ Flushed lines reach the kernel, so they survive a SIGKILL of this process. SIGTE
 the member finish its batch, close the consumer (leaving the group) and exit 0.
 
 Environment (confluent only): GROUP_INSTANCE_ID makes the member static (KIP-345);
-ASSIGNMENT_STRATEGY sets partition.assignment.strategy (e.g. cooperative-sticky).
+ASSIGNMENT_STRATEGY sets partition.assignment.strategy (e.g. cooperative-sticky);
+CONSUME_API=poll takes records one at a time with Consumer.poll() (librdkafka's
+rd_kafka_consumer_poll) instead of Consumer.consume() (rd_kafka_consume_batch_queue, which
+in librdkafka 2.0.x can skip records of partitions paused and resumed by a rebalance; see
+docs/groups.md); RDKAFKA_DEBUG sets librdkafka's `debug` contexts.
 """
 import os
 import signal
@@ -48,6 +52,8 @@ def run_confluent(bootstrap, topic, group, log, session_ms):
     }
     if os.environ.get("GROUP_INSTANCE_ID"):
         settings["group.instance.id"] = os.environ["GROUP_INSTANCE_ID"]
+    if os.environ.get("RDKAFKA_DEBUG"):
+        settings["debug"] = os.environ["RDKAFKA_DEBUG"]  # librdkafka's log, to the .out file
     if os.environ.get("ASSIGNMENT_STRATEGY"):
         settings["partition.assignment.strategy"] = os.environ["ASSIGNMENT_STRATEGY"]
     consumer = Consumer(settings)
@@ -65,12 +71,9 @@ def run_confluent(bootstrap, topic, group, log, session_ms):
     def on_revoke(consumer, partitions):
         owned.difference_update(p.partition for p in partitions)
 
-    consumer.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
-    while not stopping:
-        messages = consumer.consume(num_messages=1000, timeout=0.2)
-        records = [m for m in messages if m.error() is None]
-        if not records:
-            continue
+    pending = []
+
+    def process_and_commit(records):
         log.write([f"P {m.partition()} {m.offset()}" for m in records])
         last = {}
         for m in records:
@@ -81,6 +84,34 @@ def run_confluent(bootstrap, topic, group, log, session_ms):
             log.write([f"C {p} {o}" for p, o in last.items()])
         except KafkaException as error:
             log.write([f"E commit failed: {error}"])
+
+    def on_revoke_processing_pending(consumer, partitions):
+        # Records taken before the revocation are processed and committed while this
+        # member still owns their partitions, so the next owner starts after them.
+        if pending:
+            process_and_commit(pending[:])
+            pending.clear()
+        on_revoke(consumer, partitions)
+
+    def next_records():
+        if os.environ.get("CONSUME_API") != "poll":
+            return [m for m in consumer.consume(num_messages=1000, timeout=0.2) if m.error() is None]
+        message = consumer.poll(0.2)
+        while message is not None and len(pending) < 1000:
+            if message.error() is None:
+                pending.append(message)
+            message = consumer.poll(0)
+        if message is not None and message.error() is None:
+            pending.append(message)
+        records = pending[:]
+        pending.clear()
+        return records
+
+    consumer.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke_processing_pending)
+    while not stopping:
+        records = next_records()
+        if records:
+            process_and_commit(records)
     consumer.close()
 
 

@@ -51,6 +51,8 @@ def test_admin_lists_describes_reads_offsets_of_and_deletes_groups(broker, tmp_p
             return info if info.state == "Stable" and len(info.members) == 2 else None
         info = wait_until(stable, timeout=30, what="the group described Stable with 2 members")
         assert info.protocol_type == "consumer"
+        # Kafka reports the member's address as Java's InetAddress.toString() shows it.
+        assert {(m.client_id, m.client_host) for m in info.members} == {("kafka-python-member", "/127.0.0.1")}
         assigned = sorted(p for m in info.members
                           for topic, partitions in m.member_assignment.assignment
                           for p in partitions if topic == group.topic)

@@ -20,6 +20,15 @@ inline Bytes bytes(std::string_view text) {
   return out;
 }
 
+// ConsumerProtocolSubscription v0 naming one topic.
+inline Bytes subscription_to(std::string_view topic) {
+  Bytes out = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1}, std::byte{0},
+               static_cast<std::byte>(topic.size())};
+  for (char c : topic) out.push_back(static_cast<std::byte>(c));
+  for (int i = 0; i < 4; ++i) out.push_back(std::byte{0xff});  // null user data
+  return out;
+}
+
 // A fresh directory, removed with its contents at the end of the test.
 class TempDir {
  public:
@@ -34,6 +43,13 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+inline std::unique_ptr<storage::Store> open_store(const TempDir& dir) {
+  std::string error;
+  auto store = storage::Store::open(storage::StoreOptions{.path = dir.db()}, &error);
+  REQUIRE(store != nullptr);
+  return store;
+}
 
 struct Fixture {
   CoordinatorOptions options = [] {

@@ -15,22 +15,6 @@ CommitRequest commit(std::int32_t generation, std::string member_id, std::vector
   return CommitRequest{"g", generation, std::move(member_id), std::nullopt, std::move(offsets)};
 }
 
-// ConsumerProtocolSubscription v0 naming one topic.
-Bytes subscription_to(std::string_view topic) {
-  Bytes out = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1}, std::byte{0},
-               static_cast<std::byte>(topic.size())};
-  for (char c : topic) out.push_back(static_cast<std::byte>(c));
-  for (int i = 0; i < 4; ++i) out.push_back(std::byte{0xff});  // null user data
-  return out;
-}
-
-std::unique_ptr<storage::Store> open_store(const TempDir& dir) {
-  std::string error;
-  auto store = storage::Store::open(storage::StoreOptions{.path = dir.db()}, &error);
-  REQUIRE(store != nullptr);
-  return store;
-}
-
 }  // namespace
 
 TEST_CASE_METHOD(Fixture, "a generation -1 commit creates an Empty group whose offsets OffsetFetch returns") {

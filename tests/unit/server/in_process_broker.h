@@ -79,7 +79,7 @@ class InProcessBroker {
         protocol::FrameBuffer::copy_of(writer.take()));
 
     std::optional<Reply> reply;
-    router_->route(frame, io_.get_executor(), [&](Reply answer) { reply = std::move(answer); });
+    router_->route(frame, io_.get_executor(), client_host_, [&](Reply answer) { reply = std::move(answer); });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!reply && std::chrono::steady_clock::now() < deadline)
       io_.run_one_for(std::chrono::milliseconds(20));
@@ -105,6 +105,7 @@ class InProcessBroker {
 
  private:
   std::string client_id_;
+  std::string client_host_ = "/127.0.0.1";  // what a loopback connection reports
   TempFolder folder_;
   Config config_;
   std::unique_ptr<storage::Store> store_;
