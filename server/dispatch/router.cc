@@ -19,10 +19,11 @@ bool version_served(const ApiEntry* api, std::int16_t version) {
 
 }  // namespace
 
-void Router::route(std::shared_ptr<const protocol::Bytes> frame, asio::any_io_executor executor,
-                   std::string_view client_host, ReplyCallback done) {
+void Router::route(std::shared_ptr<const protocol::FrameBuffer> frame,
+                   asio::any_io_executor executor, std::string_view client_host,
+                   ReplyCallback done) {
   protocol::ParsedRequest parsed;
-  auto error = protocol::parse_request(*frame, &parsed);
+  auto error = protocol::parse_request(frame->view(), &parsed);
   const auto& header = parsed.header;
   if (error == protocol::RequestParseError::malformed_header) {
     log::debug("malformed request header");

@@ -11,7 +11,7 @@ namespace weir {
 class Router : public RequestRouter {
  public:
   explicit Router(BrokerServices& services) : services_(services) {}
-  void route(std::shared_ptr<const protocol::Bytes> frame, asio::any_io_executor executor,
+  void route(std::shared_ptr<const protocol::FrameBuffer> frame, asio::any_io_executor executor,
              std::string_view client_host, ReplyCallback done) override;
 
  private:

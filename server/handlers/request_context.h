@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "protocol/framing/frame_buffer.h"
 #include "protocol/framing/request.h"
 #include "protocol/wire/reader.h"
 #include "protocol/wire/writer.h"
@@ -32,7 +33,7 @@ struct RequestContext {
   protocol::RequestHeader header;
   protocol::BytesView body;
   // Keeps `body` (and any records view decoded from it) alive while the request is served.
-  std::shared_ptr<const protocol::Bytes> frame;
+  std::shared_ptr<const protocol::FrameBuffer> frame;
   // The connection's executor: asynchronous completions must come back through it.
   asio::any_io_executor executor;
   // The client's address as Kafka reports it in DescribeGroups ("/127.0.0.1").

@@ -12,10 +12,10 @@ namespace {
 // take up to the group's rebalance timeout (minutes); Kafka's own clients wait that long.
 constexpr std::int16_t join_group_api_key = 11;
 
-std::int16_t api_key_of(const protocol::Bytes& frame) {
+std::int16_t api_key_of(const protocol::FrameBuffer& frame) {
   if (frame.size() < 2) return -1;
-  return static_cast<std::int16_t>((std::to_integer<unsigned>(frame[0]) << 8) |
-                                   std::to_integer<unsigned>(frame[1]));
+  return static_cast<std::int16_t>((std::to_integer<unsigned>(frame.data()[0]) << 8) |
+                                   std::to_integer<unsigned>(frame.data()[1]));
 }
 
 // How long a drained connection waits for the client to close after the broker ended
@@ -260,7 +260,7 @@ void BasicConnection<Stream>::read_body(std::int32_t size) {
 }
 
 template <typename Stream>
-void BasicConnection<Stream>::dispatch(std::shared_ptr<protocol::Bytes> frame) {
+void BasicConnection<Stream>::dispatch(std::shared_ptr<protocol::FrameBuffer> frame) {
   const std::uint64_t sequence = first_pending_sequence_ + pending_.size();
   PendingReply& slot = pending_.emplace_back();
   slot.request_bytes = static_cast<std::int64_t>(frame->size());

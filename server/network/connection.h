@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 
+#include "protocol/framing/frame_buffer.h"
 #include "protocol/wire/types.h"
 #include "server/network/admission.h"
 #include "server/network/network_counters.h"
@@ -46,8 +47,9 @@ class RequestRouter {
   virtual ~RequestRouter() = default;
   // `frame` is the request without its size prefix; it stays alive until `done` runs.
   // `client_host` is the peer's address as Kafka shows it ("/127.0.0.1").
-  virtual void route(std::shared_ptr<const protocol::Bytes> frame, asio::any_io_executor executor,
-                     std::string_view client_host, ReplyCallback done) = 0;
+  virtual void route(std::shared_ptr<const protocol::FrameBuffer> frame,
+                     asio::any_io_executor executor, std::string_view client_host,
+                     ReplyCallback done) = 0;
 };
 
 // What every connection shares with the others. The pointers keep the shared parts alive
@@ -120,7 +122,7 @@ class BasicConnection final : public Connection {
   void read_size_prefix(std::size_t filled);
   void reserve_body(std::int32_t size);
   void read_body(std::int32_t size);
-  void dispatch(std::shared_ptr<protocol::Bytes> frame);
+  void dispatch(std::shared_ptr<protocol::FrameBuffer> frame);
   void complete(std::uint64_t sequence, Reply reply);
   void count_frame_error(FrameError error);
   void write_completed_replies();

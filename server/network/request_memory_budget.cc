@@ -41,10 +41,10 @@ void RequestMemoryBudget::cancel_waiters() {
   }
 }
 
-std::shared_ptr<protocol::Bytes> RequestMemoryBudget::make_buffer(std::int64_t bytes) {
-  return std::shared_ptr<protocol::Bytes>(
-      new protocol::Bytes(static_cast<std::size_t>(bytes)),
-      [budget = shared_from_this(), bytes](protocol::Bytes* buffer) {
+std::shared_ptr<protocol::FrameBuffer> RequestMemoryBudget::make_buffer(std::int64_t bytes) {
+  return std::shared_ptr<protocol::FrameBuffer>(
+      new protocol::FrameBuffer(static_cast<std::size_t>(bytes)),
+      [budget = shared_from_this(), bytes](protocol::FrameBuffer* buffer) {
         delete buffer;
         budget->release(bytes);
       });

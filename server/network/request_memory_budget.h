@@ -15,7 +15,7 @@
 #include <memory>
 #include <mutex>
 
-#include "protocol/wire/types.h"
+#include "protocol/framing/frame_buffer.h"
 
 namespace weir {
 
@@ -31,9 +31,9 @@ class RequestMemoryBudget : public std::enable_shared_from_this<RequestMemoryBud
   // Drops every waiter without granting it (broker shutdown): waiters hold connections.
   void cancel_waiters();
 
-  // A zeroed buffer of `bytes` whose reservation, already taken, is released when the
+  // An unzeroed buffer of `bytes` whose reservation, already taken, is released when the
   // last reference to it goes away, on whichever thread that happens.
-  std::shared_ptr<protocol::Bytes> make_buffer(std::int64_t bytes);
+  std::shared_ptr<protocol::FrameBuffer> make_buffer(std::int64_t bytes);
 
   std::int64_t capacity() const { return capacity_; }
   std::int64_t in_use() const;

@@ -17,7 +17,7 @@ namespace {
 
 class RouterThatNeverAnswers : public RequestRouter {
  public:
-  void route(std::shared_ptr<const protocol::Bytes>, asio::any_io_executor, std::string_view,
+  void route(std::shared_ptr<const protocol::FrameBuffer>, asio::any_io_executor, std::string_view,
              ReplyCallback done) override {
     held_.push_back(std::move(done));
   }

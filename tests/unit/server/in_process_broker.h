@@ -75,7 +75,8 @@ class InProcessBroker {
     header.client_id = client_id_;
     header.encode(writer, request_header_version(api_key, version));
     request.encode(writer, version);
-    auto frame = std::make_shared<const Bytes>(writer.take());
+    auto frame = std::make_shared<const protocol::FrameBuffer>(
+        protocol::FrameBuffer::copy_of(writer.take()));
 
     std::optional<Reply> reply;
     router_->route(frame, io_.get_executor(), client_host_, [&](Reply answer) { reply = std::move(answer); });
