@@ -353,3 +353,42 @@ def test_ready_turns_503_during_shutdown_while_health_still_answers(broker_facto
         stalled.close()
     assert code == 0, broker.log_tail()
     assert took < 3 + 3, f"exit took {took:.1f} s with SHUTDOWN_TIMEOUT_SECS=3"
+
+
+@pytest.mark.weir_timeout(90)
+def test_ready_is_503_until_storage_has_recovered(broker_factory):
+    """After a SIGKILL the restart replays ~50 MB of WAL before the listener opens; /ready
+    is polled from the moment the process starts and must say why it is not ready first."""
+    import threading
+
+    metrics_port = free_port()
+    broker = broker_factory(METRICS_BIND_ADDRESS=f"127.0.0.1:{metrics_port}")
+    payload = b"".join(b"x" * 900 + b"\n" for _ in range(60_000))
+    subprocess.run([shutil.which("kcat"), "-P", "-b", broker.bootstrap, "-t", unique_topic("recovery"),
+                    "-X", "acks=1", "-X", "linger.ms=50"], input=payload, check=True, timeout=60)
+    answers = []
+    stop = threading.Event()
+
+    def poll_ready():
+        while not stop.is_set():
+            try:
+                answers.append(http_get(metrics_port, "/ready", timeout=1))
+            except OSError:
+                pass  # not listening yet
+            if answers and answers[-1][0] == 200:
+                return
+            time.sleep(0.002)
+
+    poller = threading.Thread(target=poll_ready, daemon=True)
+    broker.kill()
+    poller.start()
+    try:
+        broker.start()
+        poller.join(timeout=30)
+    finally:
+        stop.set()
+    assert answers, "the metrics endpoint never answered"
+    assert answers[0][0] == 503, answers[:3]
+    assert answers[0][1].startswith("not ready: "), answers[0]
+    assert answers[-1] == (200, "ready\n"), answers[-3:]
+    assert all(status == 503 for status, _ in answers[:-1]), answers
