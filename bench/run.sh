@@ -174,11 +174,20 @@ produce() {
   sed -nE "s#$producer_final#\\2 \\3 \\4 \\5 \\6 \\7 \\8 \\9#p" "$out/$run.log"
 }
 
+# The same client settings on both sides. librdkafka 2.0.2 stops fetching for a second
+# whenever its queue holds more than queued.min.messages (100,000): one 1 MiB fetch of
+# W4's lz4 batches holds ~200,000 records, so with the default the consumer would measure
+# its own back-off (a flat ~200,000 records/s on any broker that fills the fetch).
+consumer_config() {
+  echo "queued.min.messages=2000000" >"$out/consumer.properties"
+  echo "$out/consumer.properties"
+}
+
 # consume RUN_NAME ADDRESS TOPIC RECORDS: prints "nMsg.sec fetch.nMsg.sec fetch.MB.sec rebalance_ms"
 consume() {
   local run=$1 address=$2 topic=$3 count=$4
   "$bin/weir-consumer-perf" --bootstrap-server "$address" --topic "$topic" --messages "$count" \
-    --group "$run" --timeout 30000 >"$out/$run.log" 2>"$out/$run.err" ||
+    --group "$run" --timeout 30000 --consumer.config "$(consumer_config)" >"$out/$run.log" 2>"$out/$run.err" ||
     { echo "consumer run $run failed:" >&2; tail -5 "$out/$run.err" >&2; return 1; }
   awk -F', ' 'NR == 2 { print $6, $10, $9, $7 }' "$out/$run.log"
 }
@@ -187,7 +196,7 @@ consume() {
 consume_series() {
   local run=$1 address=$2 topic=$3 count=$4
   "$bin/weir-consumer-perf" --bootstrap-server "$address" --topic "$topic" --messages "$count" \
-    --group "$run" --timeout 30000 --show-detailed-stats --reporting-interval 200 \
+    --group "$run" --timeout 30000 --consumer.config "$(consumer_config)" --show-detailed-stats --reporting-interval 200 \
     >"$out/$run.log" 2>"$out/$run.err" || return 0
   awk -F', ' 'NR > 1 { printf "%.2f %s %s\n", (NR - 1) * 0.2, $6, $4 }' "$out/$run.log" >"$out/$run.dat"
 }
@@ -340,7 +349,7 @@ run_hook() {  # run_hook SCRIPT
   local script=$1 load; load=$(load_average)
   log "hook $script"
   WEIR_BIN=$weir_bin WEIR_BUILD_DIR=$repo_root/$build_dir BENCH_BIN_DIR=$bin BENCH_RESULTS_DIR=$out BENCH_QUICK=$quick \
-    bash "$script" >"$out/$(basename "$script" .sh).log" 2>&1 ||
+    bash "$script" >"$out/$(basename "$script" .sh).result" 2>"$out/$(basename "$script" .sh).log" ||
     log "$script exited with an error"
   load="$load / $(load_average)"
   local line workload pairs pair
@@ -349,7 +358,8 @@ run_hook() {  # run_hook SCRIPT
     for pair in $pairs; do
       record "$workload" "${pair%%=*}" "${pair#*=}" "" "-" "see the workload's section" "-" "$load"
     done
-  done < <(grep '^RESULT ' "$out/$(basename "$script" .sh).log" || true)
+  # Only the script's standard output counts: its progress on stderr repeats RESULT lines.
+  done < <(grep -a '^RESULT ' "$out/$(basename "$script" .sh).result" || true)
 }
 
 # --- plots -----------------------------------------------------------------------------
