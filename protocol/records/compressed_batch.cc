@@ -18,7 +18,8 @@ void write_be32(std::byte* p, std::uint32_t value) {
 
 }  // namespace
 
-BatchError decompress_records(const ValidatedBatch& batch, std::size_t max_uncompressed_bytes, Bytes* records) {
+BatchError decompress_records(const ValidatedBatch& batch, std::size_t max_uncompressed_bytes,
+                              Bytes* records) {
   records->clear();
   if (batch.bytes.size() < kBatchHeaderSize) return BatchError::invalid_record;
   const BytesView payload = batch.bytes.subspan(kBatchHeaderSize);
@@ -27,10 +28,14 @@ BatchError decompress_records(const ValidatedBatch& batch, std::size_t max_uncom
     records->assign(payload.begin(), payload.end());
   } else {
     switch (decompress(codec, payload, max_uncompressed_bytes, records)) {
-      case CodecError::none: break;
-      case CodecError::too_large: return BatchError::message_too_large;
-      case CodecError::unsupported: return BatchError::unsupported_compression_type;
-      case CodecError::corrupt: return BatchError::corrupt_message;
+      case CodecError::none:
+        break;
+      case CodecError::too_large:
+        return BatchError::message_too_large;
+      case CodecError::unsupported:
+        return BatchError::unsupported_compression_type;
+      case CodecError::corrupt:
+        return BatchError::corrupt_message;
     }
   }
   return validate_records(batch.header, *records);
@@ -43,7 +48,8 @@ Bytes rebuild_batch(const ValidatedBatch& batch, BytesView records, Compression 
   Bytes out(kBatchHeaderSize + payload.size());
   std::copy_n(batch.bytes.begin(), kBatchHeaderSize, out.begin());
   std::copy(payload.begin(), payload.end(), out.begin() + static_cast<long>(kBatchHeaderSize));
-  write_be32(out.data() + kBatchLengthAt, static_cast<std::uint32_t>(out.size() - kBatchLengthOverhead));
+  write_be32(out.data() + kBatchLengthAt,
+             static_cast<std::uint32_t>(out.size() - kBatchLengthOverhead));
   const auto attributes = static_cast<std::int16_t>((batch.header.attributes & ~kCompressionMask) |
                                                     static_cast<std::int16_t>(codec));
   out[kAttributesAt] = static_cast<std::byte>((attributes >> 8) & 0xff);

@@ -141,7 +141,8 @@ bool rewrite_lz4_header_checksum(std::span<std::byte> frame, bool kafka_v0_style
   if (frame.size() < descriptor_at + descriptor_size + 1) return false;
   const std::size_t from = kafka_v0_style ? 0 : descriptor_at;
   const BytesView covered(frame.data() + from, descriptor_at + descriptor_size - from);
-  frame[descriptor_at + descriptor_size] = static_cast<std::byte>((XXH32(covered.data(), covered.size(), 0) >> 8) & 0xFF);
+  frame[descriptor_at + descriptor_size] =
+      static_cast<std::byte>((XXH32(covered.data(), covered.size(), 0) >> 8) & 0xFF);
   return true;
 }
 

@@ -60,7 +60,8 @@ struct FetchPass {
 // that long. Answering a long poll early with what there is is valid in Kafka (the
 // client polls again); closing its connection is not.
 std::chrono::milliseconds long_poll_wait(const Config& config, std::int32_t max_wait_ms) {
-  const std::chrono::milliseconds cap{static_cast<std::int64_t>(config.request_timeout_secs) * 1000 / 2};
+  const std::chrono::milliseconds cap{static_cast<std::int64_t>(config.request_timeout_secs) *
+                                      1000 / 2};
   return std::min(std::chrono::milliseconds(std::max(0, max_wait_ms)), cap);
 }
 
@@ -71,7 +72,7 @@ struct PendingFetch : std::enable_shared_from_this<PendingFetch> {
   Clock::time_point deadline;
   asio::steady_timer timer;
   bool answered = false;
-  bool reading = false;          // a pass is running on a storage reader thread
+  bool reading = false;           // a pass is running on a storage reader thread
   bool retry_after_read = false;  // a wake-up or the deadline came during that pass
 
   PendingFetch(RequestContext context_in, FetchRequest request_in, ReplyCallback done_in)
@@ -97,13 +98,13 @@ enum class ReadFrom { memory_only, storage };
 // Replaces the stored batches in *records by the message set a Fetch v0-3 client reads,
 // cut to whole messages within `limit` (at least one, so the consumer makes progress).
 // False, with the error in `out`, when nothing could be converted.
-bool down_convert(std::int16_t version, std::int64_t fetch_offset, std::int64_t limit, std::vector<std::byte>& records,
-                  FetchResponse::PartitionData& out) {
-  const std::int8_t magic = version >= first_magic_v1_version ? protocol::records::kMagicV1
-                                                              : protocol::records::kMagicV0;
+bool down_convert(std::int16_t version, std::int64_t fetch_offset, std::int64_t limit,
+                  std::vector<std::byte>& records, FetchResponse::PartitionData& out) {
+  const std::int8_t magic =
+      version >= first_magic_v1_version ? protocol::records::kMagicV1 : protocol::records::kMagicV0;
   protocol::Bytes message_set;
-  const auto error = protocol::records::downconvert_batches(records, magic, fetch_offset,
-                                                            max_uncompressed_batch_bytes, &message_set);
+  const auto error = protocol::records::downconvert_batches(
+      records, magic, fetch_offset, max_uncompressed_batch_bytes, &message_set);
   if (error != protocol::records::BatchError::none) {
     out.error_code = protocol::code(protocol::records::error_code_for(error));
     records.clear();
@@ -116,9 +117,9 @@ bool down_convert(std::int16_t version, std::int64_t fetch_offset, std::int64_t 
 }
 
 // False when `from` is memory_only and this partition needs RocksDB (or a conversion).
-bool read_partition(const RequestContext& context, const FetchRequest& request, const std::string& topic,
-                    const FetchRequest::FetchPartition& wanted, ReadFrom from, FetchPass& pass,
-                    FetchResponse::PartitionData& out) {
+bool read_partition(const RequestContext& context, const FetchRequest& request,
+                    const std::string& topic, const FetchRequest::FetchPartition& wanted,
+                    ReadFrom from, FetchPass& pass, FetchResponse::PartitionData& out) {
   out.partition_index = wanted.partition;
   out.records = protocol::BytesView{};
   if (request.isolation_level == read_committed) out.aborted_transactions.emplace();
@@ -142,7 +143,8 @@ bool read_partition(const RequestContext& context, const FetchRequest& request, 
       return false;
     }
   } else {
-    read = storage::ReadResult{storage::StorageErrc::ok, log->high_watermark(), log->log_start_offset(), {}};
+    read = storage::ReadResult{
+        storage::StorageErrc::ok, log->high_watermark(), log->log_start_offset(), {}};
   }
   out.error_code = error_code_of(read.error);
   out.high_watermark = read.high_watermark;
@@ -163,11 +165,13 @@ bool read_partition(const RequestContext& context, const FetchRequest& request, 
   if (pass.bytes > 0 && static_cast<std::int64_t>(read.records.size()) > limit) return true;
   pass.bytes += static_cast<std::int64_t>(read.records.size());
   std::int64_t records = 0;
-  protocol::records::for_each_batch(read.records, [&records](const protocol::records::RecordBatchHeader& header,
-                                                             protocol::BytesView) { records += header.record_count; });
+  protocol::records::for_each_batch(
+      read.records, [&records](const protocol::records::RecordBatchHeader& header,
+                               protocol::BytesView) { records += header.record_count; });
   pass.records += records;
   if (const auto* series = context.services.metrics.partition(*log))
-    pass.partition_counts.push_back({series, records, static_cast<std::int64_t>(read.records.size())});
+    pass.partition_counts.push_back(
+        {series, records, static_cast<std::int64_t>(read.records.size())});
   pass.record_buffers.push_back(std::move(read.records));
   out.records = protocol::BytesView(pass.record_buffers.back());
   return true;
@@ -175,7 +179,8 @@ bool read_partition(const RequestContext& context, const FetchRequest& request, 
 
 // False when `from` is memory_only and some partition needs RocksDB; `pass` is then
 // incomplete and must be thrown away.
-bool read_all(const RequestContext& context, const FetchRequest& request, ReadFrom from, FetchPass& pass) {
+bool read_all(const RequestContext& context, const FetchRequest& request, ReadFrom from,
+              FetchPass& pass) {
   pass.commit_sequence = context.services.store.commit_sequence();
   std::size_t total_partitions = 0;
   for (const auto& topic : request.topics) total_partitions += topic.partitions.size();
@@ -189,11 +194,13 @@ bool read_all(const RequestContext& context, const FetchRequest& request, ReadFr
       FetchResponse::PartitionData partition_out;
       if (!topic) {
         partition_out.partition_index = wanted.partition;
-        partition_out.error_code = protocol::code(context.version() >= 13 ? ErrorCode::unknown_topic_id
-                                                                          : ErrorCode::unknown_topic_or_partition);
+        partition_out.error_code =
+            protocol::code(context.version() >= 13 ? ErrorCode::unknown_topic_id
+                                                   : ErrorCode::unknown_topic_or_partition);
         partition_out.records = protocol::BytesView{};
         pass.saw_error = true;
-      } else if (!read_partition(context, request, topic->name, wanted, from, pass, partition_out)) {
+      } else if (!read_partition(context, request, topic->name, wanted, from, pass,
+                                 partition_out)) {
         return false;
       }
       topic_out.partitions.push_back(std::move(partition_out));
@@ -233,7 +240,8 @@ void PendingFetch::read_in_storage() {
 
 void PendingFetch::finish_pass(FetchPass pass) {
   if (answered) return;
-  const bool satisfied = pass.bytes >= request.min_bytes || pass.saw_error || Clock::now() >= deadline ||
+  const bool satisfied = pass.bytes >= request.min_bytes || pass.saw_error ||
+                         Clock::now() >= deadline ||
                          context.services.fetch_waiters.answering_all_now();
   if (satisfied) {
     answered = true;
@@ -259,7 +267,8 @@ ErrorCode check_session(const FetchRequest& request) {
   // We never create fetch sessions: answering SessionId 0 keeps every client on full,
   // sessionless fetches.
   if (request.session_id != 0) return ErrorCode::fetch_session_id_not_found;
-  if (request.session_epoch != -1 && request.session_epoch != 0) return ErrorCode::invalid_fetch_session_epoch;
+  if (request.session_epoch != -1 && request.session_epoch != 0)
+    return ErrorCode::invalid_fetch_session_epoch;
   return ErrorCode::none;
 }
 

@@ -2,9 +2,8 @@
 // connection after REQUEST_TIMEOUT_SECS and is counted under its API. No handler of the
 // broker leaves a request unanswered that long (fetch long polls are capped below it,
 // JoinGroup is exempt), so only a router that holds the request can show this path.
-#include <catch2/catch.hpp>
-
 #include <array>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <memory>
 
@@ -34,7 +33,8 @@ std::array<unsigned char, 14> metadata_frame() {
 
 }  // namespace
 
-TEST_CASE("a request left unanswered past the request timeout closes its connection and is counted") {
+TEST_CASE(
+    "a request left unanswered past the request timeout closes its connection and is counted") {
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
   asio::ip::tcp::socket client(io);
@@ -47,8 +47,8 @@ TEST_CASE("a request left unanswered past the request timeout closes its connect
   limits.request_timeout = std::chrono::seconds(1);
   limits.idle_timeout = std::chrono::seconds(60);
   ConnectionServices services{router, limits, RequestMemoryBudget::create(1 << 20), counters};
-  auto connection =
-      std::make_shared<BasicConnection<PlaintextStream>>(std::move(server_side), ConnectionSlot{}, services);
+  auto connection = std::make_shared<BasicConnection<PlaintextStream>>(std::move(server_side),
+                                                                       ConnectionSlot{}, services);
   connection->start();
 
   const auto frame = metadata_frame();
