@@ -161,7 +161,8 @@ Outcome run_pipeline(const Settings& settings) {
                       durability, [&window, &failed](const AppendResult& result) {
                         // A duplicate wrote nothing: counting it as done would
                         // measure an append that never reached the disk.
-                        if (result.error != StorageErrc::ok || result.duplicate) failed.fetch_add(1);
+                        if (result.error != StorageErrc::ok || result.duplicate)
+                          failed.fetch_add(1);
                         window.release();
                       });
       }

@@ -86,8 +86,7 @@ std::string format_time(std::chrono::system_clock::time_point when) {
   char text[64];
   std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
   char with_millis[80];
-  std::snprintf(with_millis, sizeof with_millis, "%s:%03lld", text,
-                static_cast<long long>(millis));
+  std::snprintf(with_millis, sizeof with_millis, "%s:%03lld", text, static_cast<long long>(millis));
   return with_millis;
 }
 
@@ -142,9 +141,8 @@ void print_detailed_row(const Progress& now_read, const Progress& last_read,
   std::printf("%s, %d, %.4f, %.4f, %lld, %.4f, %.0f, %.0f, %.4f, %.4f\n",
               format_time(std::chrono::system_clock::now()).c_str(), 0, megabytes,
               1000.0 * interval_megabytes / elapsed_ms, now_read.messages,
-              1000.0 * interval_messages / elapsed_ms, state.join_time_ms_in_single_round,
-              fetch_ms, 1000.0 * interval_megabytes / fetch_ms,
-              1000.0 * interval_messages / fetch_ms);
+              1000.0 * interval_messages / elapsed_ms, state.join_time_ms_in_single_round, fetch_ms,
+              1000.0 * interval_megabytes / fetch_ms, 1000.0 * interval_messages / fetch_ms);
   std::fflush(stdout);
 }
 
@@ -156,11 +154,13 @@ int run(const Options& options) {
 
   if (!options.hide_header) {
     if (options.show_detailed_stats)
-      std::printf("time, threadId, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, "
-                  "rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec\n");
+      std::printf(
+          "time, threadId, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, "
+          "rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec\n");
     else
-      std::printf("start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, "
-                  "nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec\n");
+      std::printf(
+          "start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, "
+          "nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec\n");
     std::fflush(stdout);
   }
   const auto start_wall = std::chrono::system_clock::now();
@@ -213,12 +213,11 @@ int run(const Options& options) {
     const double elapsed_ms = std::max(1e-3, milliseconds_between(start, end));
     const double megabytes = static_cast<double>(read.bytes) / kMegabyte;
     const double fetch_ms = std::max(1e-3, elapsed_ms - state.join_time_ms);
-    std::printf("%s, %s, %.4f, %.4f, %lld, %.4f, %.0f, %.0f, %.4f, %.4f\n",
-                format_time(start_wall).c_str(), format_time(end_wall).c_str(), megabytes,
-                1000.0 * megabytes / elapsed_ms, read.messages,
-                1000.0 * static_cast<double>(read.messages) / elapsed_ms, state.join_time_ms,
-                fetch_ms, 1000.0 * megabytes / fetch_ms,
-                1000.0 * static_cast<double>(read.messages) / fetch_ms);
+    std::printf(
+        "%s, %s, %.4f, %.4f, %lld, %.4f, %.0f, %.0f, %.4f, %.4f\n", format_time(start_wall).c_str(),
+        format_time(end_wall).c_str(), megabytes, 1000.0 * megabytes / elapsed_ms, read.messages,
+        1000.0 * static_cast<double>(read.messages) / elapsed_ms, state.join_time_ms, fetch_ms,
+        1000.0 * megabytes / fetch_ms, 1000.0 * static_cast<double>(read.messages) / fetch_ms);
   }
   if (options.print_metrics)
     std::printf("librdkafka statistics (the last emitted):\n%s\n", state.last_statistics.c_str());
@@ -231,8 +230,9 @@ int run(const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"This tool is used to verify the consumer performance (kafka-consumer-perf-test "
-               "on librdkafka)."};
+  CLI::App app{
+      "This tool is used to verify the consumer performance (kafka-consumer-perf-test "
+      "on librdkafka)."};
   Options options;
   std::mt19937 random(std::random_device{}());
   options.group = "perf-consumer-" + std::to_string(random() % 100000);

@@ -62,15 +62,15 @@ struct LatencySummary {
   void sort() { std::sort(samples.begin(), samples.end()); }
 };
 
-void print_summary(const char* prefix, long long records, double seconds,
-                   LatencySummary& latencies, bool final_line) {
+void print_summary(const char* prefix, long long records, double seconds, LatencySummary& latencies,
+                   bool final_line) {
   latencies.sort();
   std::printf(
       "%s%lld records received, %.1f records/sec, %.3f ms avg latency, %.3f ms max latency, "
       "%.3f ms 50th, %.3f ms 99th, %.3f ms 99.9th%s\n",
-      prefix, records, static_cast<double>(records) / std::max(seconds, 1e-6),
-      latencies.average(), latencies.max(), latencies.at(0.5), latencies.at(0.99),
-      latencies.at(0.999), final_line ? "." : "");
+      prefix, records, static_cast<double>(records) / std::max(seconds, 1e-6), latencies.average(),
+      latencies.max(), latencies.at(0.5), latencies.at(0.99), latencies.at(0.999),
+      final_line ? "." : "");
   std::fflush(stdout);
 }
 
@@ -157,8 +157,7 @@ void consume(rd_kafka_t* consumer, const Options& options, const std::atomic<boo
   auto window_start = first_received;
   auto last_received = first_received;
   while (outcome->received < options.num_records) {
-    if (!producing && milliseconds_between(last_received, Clock::now()) > options.timeout_ms)
-      break;
+    if (!producing && milliseconds_between(last_received, Clock::now()) > options.timeout_ms) break;
     rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 100);
     const auto now = Clock::now();
     if (message) {
@@ -211,10 +210,10 @@ void produce(rd_kafka_t* producer, const Options& options) {
     const int64_t sent_us = wall_clock_microseconds();
     std::memcpy(value.data(), &sent_us, sizeof sent_us);
     while (true) {
-      const auto error = rd_kafka_producev(
-          producer, RD_KAFKA_V_TOPIC(options.topic.c_str()),
-          RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_TIMESTAMP(sent_us / 1000), RD_KAFKA_V_END);
+      const auto error = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(options.topic.c_str()),
+                                           RD_KAFKA_V_VALUE(value.data(), value.size()),
+                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                           RD_KAFKA_V_TIMESTAMP(sent_us / 1000), RD_KAFKA_V_END);
       if (error == RD_KAFKA_RESP_ERR_NO_ERROR) break;
       if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL)
         throw std::runtime_error(std::string("produce failed: ") + rd_kafka_err2str(error));
@@ -254,8 +253,7 @@ int run(const Options& options) {
   consumer_thread.join();
 
   print_summary("", outcome.received, outcome.seconds, outcome.from_send_time, true);
-  print_summary("CreateTime: ", outcome.received, outcome.seconds, outcome.from_create_time,
-                true);
+  print_summary("CreateTime: ", outcome.received, outcome.seconds, outcome.from_create_time, true);
   rd_kafka_consumer_close(consumer);
   rd_kafka_destroy(consumer);
   rd_kafka_destroy(producer);
@@ -274,8 +272,7 @@ int main(int argc, char** argv) {
   Options options;
   app.add_option("--bootstrap-server", options.bootstrap_server, "the server(s) to connect to")
       ->required();
-  app.add_option("--topic", options.topic, "the topic to produce to and consume from")
-      ->required();
+  app.add_option("--topic", options.topic, "the topic to produce to and consume from")->required();
   app.add_option("--num-records", options.num_records, "records to produce")
       ->required()
       ->check(CLI::PositiveNumber);

@@ -50,8 +50,8 @@ class Stats {
   Stats(long long num_records, int reporting_interval_ms)
       : start_(Clock::now()),
         window_start_(start_),
-        sampling_(std::max<long long>(1, num_records / std::min<long long>(
-                                                           std::max(num_records, 1LL), 500000))),
+        sampling_(std::max<long long>(
+            1, num_records / std::min<long long>(std::max(num_records, 1LL), 500000))),
         reporting_interval_ms_(reporting_interval_ms) {
     latencies_.reserve(static_cast<std::size_t>(num_records / sampling_ + 1));
   }
@@ -244,9 +244,10 @@ int run(const Options& options) {
   const auto start = Clock::now();
   for (long long i = 0; i < options.num_records; ++i) {
     if (options.throughput > 0)
-      wait_for_send_slot(producer, start + std::chrono::duration_cast<Clock::duration>(
-                                               std::chrono::duration<double>(
-                                                   static_cast<double>(i) / options.throughput)));
+      wait_for_send_slot(
+          producer,
+          start + std::chrono::duration_cast<Clock::duration>(
+                      std::chrono::duration<double>(static_cast<double>(i) / options.throughput)));
     const std::string& payload = payloads.size() == 1 ? payloads[0] : payloads[pick(random)];
     const auto sent = Clock::now();
     // A full queue blocks the send, as KafkaProducer.send blocks on a full buffer; the
@@ -282,19 +283,19 @@ int run(const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"This tool is used to verify the producer performance (kafka-producer-perf-test "
-               "on librdkafka)."};
+  CLI::App app{
+      "This tool is used to verify the producer performance (kafka-producer-perf-test "
+      "on librdkafka)."};
   Options options;
   app.add_option("--topic", options.topic, "produce messages to this topic")->required();
   app.add_option("--num-records", options.num_records, "number of messages to produce")
       ->required()
       ->check(CLI::PositiveNumber);
-  auto* record_size = app.add_option("--record-size", options.record_size,
-                                     "message size in bytes")
+  auto* record_size = app.add_option("--record-size", options.record_size, "message size in bytes")
                           ->check(CLI::PositiveNumber);
-  auto* payload_file = app.add_option(
-      "--payload-file", options.payload_file,
-      "file to read the message payloads from; one is picked at random per record");
+  auto* payload_file =
+      app.add_option("--payload-file", options.payload_file,
+                     "file to read the message payloads from; one is picked at random per record");
   record_size->excludes(payload_file);
   app.add_option("--payload-delimiter", options.payload_delimiter,
                  "delimiter between the payloads of --payload-file")

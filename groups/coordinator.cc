@@ -24,11 +24,14 @@ SyncResult sync_error(ErrorCode error) {
   return result;
 }
 
-bool keeps_session_alive(const Member& member) { return member.awaiting_join || member.awaiting_sync; }
+bool keeps_session_alive(const Member& member) {
+  return member.awaiting_join || member.awaiting_sync;
+}
 
 // A stored commit's wall-clock time, as a point on the coordinator's steady clock; a
 // commit without a time (or from the future) counts as made now.
-TimePoint commit_time_on_steady_clock(std::int64_t commit_timestamp_ms, TimePoint now, std::int64_t wall_now_ms) {
+TimePoint commit_time_on_steady_clock(std::int64_t commit_timestamp_ms, TimePoint now,
+                                      std::int64_t wall_now_ms) {
   if (commit_timestamp_ms < 0 || commit_timestamp_ms > wall_now_ms) return now;
   return now - std::chrono::milliseconds(wall_now_ms - commit_timestamp_ms);
 }
@@ -41,8 +44,8 @@ Coordinator::Coordinator(CoordinatorOptions options, storage::Store* store)
 bool Coordinator::load(TimePoint now, std::string* error) {
   if (store_ == nullptr) return true;
   const std::int64_t wall_now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count();
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count();
   std::vector<storage::StoredGroup> stored;
   if (store_->load_groups(&stored) != storage::StorageErrc::ok) {
     *error = "cannot read the consumer groups (offsets column family)";
@@ -58,10 +61,12 @@ bool Coordinator::load(TimePoint now, std::string* error) {
     // The membership record does not say when the group emptied: its retention starts
     // again now, so a restart can only lengthen it.
     group.empty_since = now;
-    for (auto& [id, member] : group.members) member.session_deadline = now + ms(member.session_timeout_ms);
+    for (auto& [id, member] : group.members)
+      member.session_deadline = now + ms(member.session_timeout_ms);
     for (auto& offset : record.offsets) {
       TopicPartitionKey key{offset.topic, offset.partition};
-      group.offset_commit_times.emplace(key, commit_time_on_steady_clock(offset.commit_timestamp_ms, now, wall_now_ms));
+      group.offset_commit_times.emplace(
+          key, commit_time_on_steady_clock(offset.commit_timestamp_ms, now, wall_now_ms));
       group.offsets.emplace(std::move(key), std::move(offset));
     }
   }
@@ -105,7 +110,8 @@ std::string Coordinator::new_member_id(const std::string& client_id) {
 // --- JoinGroup (Kafka: handleJoinGroup) ---
 
 void Coordinator::join(const JoinRequest& request, TimePoint now, JoinCallback done) {
-  if (request.group_id.empty()) return done(join_error(ErrorCode::invalid_group_id, request.member_id));
+  if (request.group_id.empty())
+    return done(join_error(ErrorCode::invalid_group_id, request.member_id));
   if (request.session_timeout_ms < options_.min_session_timeout_ms ||
       request.session_timeout_ms > options_.max_session_timeout_ms)
     return done(join_error(ErrorCode::invalid_session_timeout, request.member_id));
@@ -119,12 +125,15 @@ void Coordinator::join(const JoinRequest& request, TimePoint now, JoinCallback d
 }
 
 // Kafka: doNewMemberJoinGroup.
-void Coordinator::join_new_member(Group& group, const JoinRequest& request, TimePoint now, JoinCallback done) {
-  if (group.state == GroupState::dead) return done(join_error(ErrorCode::coordinator_not_available));
+void Coordinator::join_new_member(Group& group, const JoinRequest& request, TimePoint now,
+                                  JoinCallback done) {
+  if (group.state == GroupState::dead)
+    return done(join_error(ErrorCode::coordinator_not_available));
   if (!group.supports_protocols(request.protocol_type, request.protocols))
     return done(join_error(ErrorCode::inconsistent_group_protocol));
   std::string member_id = new_member_id(request.client_id);
-  if (request.group_instance_id) return join_static_member(group, request, member_id, now, std::move(done));
+  if (request.group_instance_id)
+    return join_static_member(group, request, member_id, now, std::move(done));
   if (request.require_known_member_id) {
     // KIP-394: remember the id for one session timeout; the client joins again with it.
     group.pending_members[member_id] = now + ms(request.session_timeout_ms);
@@ -135,23 +144,27 @@ void Coordinator::join_new_member(Group& group, const JoinRequest& request, Time
 
 // Kafka: doStaticNewMemberJoinGroup. A known group.instance.id takes over the existing
 // member under a new member id; the old id is fenced from then on.
-void Coordinator::join_static_member(Group& group, const JoinRequest& request, const std::string& member_id,
-                                     TimePoint now, JoinCallback done) {
+void Coordinator::join_static_member(Group& group, const JoinRequest& request,
+                                     const std::string& member_id, TimePoint now,
+                                     JoinCallback done) {
   auto existing = group.static_members.find(*request.group_instance_id);
   if (existing == group.static_members.end())
     return add_member_and_rebalance(group, request, member_id, now, std::move(done));
   const std::string old_id = existing->second;
   auto old_entry = group.members.extract(old_id);
   Member member = std::move(old_entry.mapped());
-  if (auto parked = std::exchange(member.awaiting_join, nullptr)) parked(join_error(ErrorCode::fenced_instance_id, old_id));
-  if (auto parked = std::exchange(member.awaiting_sync, nullptr)) parked(sync_error(ErrorCode::fenced_instance_id));
+  if (auto parked = std::exchange(member.awaiting_join, nullptr))
+    parked(join_error(ErrorCode::fenced_instance_id, old_id));
+  if (auto parked = std::exchange(member.awaiting_sync, nullptr))
+    parked(sync_error(ErrorCode::fenced_instance_id));
   member.member_id = member_id;
   existing->second = member_id;
   if (group.is_leader(old_id)) group.leader = member_id;
   Member& replaced = group.members.emplace(member_id, std::move(member)).first->second;
 
   const bool leader = group.is_leader(member_id);
-  const bool unchanged = replaced.same_protocols(request.protocols) && (!leader || request.supports_skip_assignment);
+  const bool unchanged =
+      replaced.same_protocols(request.protocols) && (!leader || request.supports_skip_assignment);
   if (group.state != GroupState::stable || !unchanged)
     return update_member_and_rebalance(group, replaced, request, now, std::move(done));
   replaced.client_id = request.client_id;
@@ -166,9 +179,11 @@ void Coordinator::join_static_member(Group& group, const JoinRequest& request, c
 }
 
 // Kafka: doCurrentMemberJoinGroup.
-void Coordinator::join_known_member(Group& group, const JoinRequest& request, TimePoint now, JoinCallback done) {
+void Coordinator::join_known_member(Group& group, const JoinRequest& request, TimePoint now,
+                                    JoinCallback done) {
   const std::string& member_id = request.member_id;
-  if (group.state == GroupState::dead) return done(join_error(ErrorCode::coordinator_not_available, member_id));
+  if (group.state == GroupState::dead)
+    return done(join_error(ErrorCode::coordinator_not_available, member_id));
   if (!group.supports_protocols(request.protocol_type, request.protocols))
     return done(join_error(ErrorCode::inconsistent_group_protocol, member_id));
   if (group.pending_members.erase(member_id) > 0)
@@ -176,7 +191,8 @@ void Coordinator::join_known_member(Group& group, const JoinRequest& request, Ti
   if (group.is_fenced(request.group_instance_id, member_id))
     return done(join_error(ErrorCode::fenced_instance_id, member_id));
   auto found = group.members.find(member_id);
-  if (found == group.members.end()) return done(join_error(ErrorCode::unknown_member_id, member_id));
+  if (found == group.members.end())
+    return done(join_error(ErrorCode::unknown_member_id, member_id));
   Member& member = found->second;
   switch (group.state) {
     case GroupState::preparing_rebalance:
@@ -197,15 +213,17 @@ void Coordinator::join_known_member(Group& group, const JoinRequest& request, Ti
   }
 }
 
-void Coordinator::add_member_and_rebalance(Group& group, const JoinRequest& request, const std::string& member_id,
-                                           TimePoint now, JoinCallback done) {
+void Coordinator::add_member_and_rebalance(Group& group, const JoinRequest& request,
+                                           const std::string& member_id, TimePoint now,
+                                           JoinCallback done) {
   Member member;
   member.member_id = member_id;
   member.group_instance_id = request.group_instance_id;
   if (group.members.empty()) group.protocol_type = request.protocol_type;
   if (request.group_instance_id) group.static_members[*request.group_instance_id] = member_id;
   if (!group.leader) group.leader = member_id;
-  if (group.state == GroupState::preparing_rebalance && group.in_initial_delay) group.new_member_joined = true;
+  if (group.state == GroupState::preparing_rebalance && group.in_initial_delay)
+    group.new_member_joined = true;
   Member& added = group.members.emplace(member_id, std::move(member)).first->second;
   update_member_and_rebalance(group, added, request, now, std::move(done));
 }
@@ -221,14 +239,16 @@ void Coordinator::update_member(Member& member, const JoinRequest& request, Join
     parked(join_error(ErrorCode::rebalance_in_progress, member.member_id));
 }
 
-void Coordinator::update_member_and_rebalance(Group& group, Member& member, const JoinRequest& request,
-                                              TimePoint now, JoinCallback done) {
+void Coordinator::update_member_and_rebalance(Group& group, Member& member,
+                                              const JoinRequest& request, TimePoint now,
+                                              JoinCallback done) {
   update_member(member, request, std::move(done));
   if (group.state == GroupState::preparing_rebalance) return try_complete_join(group, now);
   prepare_rebalance(group, now);
 }
 
-JoinResult Coordinator::current_generation(const Group& group, const Member& member, bool with_members) const {
+JoinResult Coordinator::current_generation(const Group& group, const Member& member,
+                                           bool with_members) const {
   JoinResult result;
   result.generation_id = group.generation_id;
   result.protocol_type = group.protocol_type;
@@ -237,8 +257,10 @@ JoinResult Coordinator::current_generation(const Group& group, const Member& mem
   result.member_id = member.member_id;
   if (!with_members) return result;
   for (const auto& [id, other] : group.members) {
-    const Bytes* metadata = group.protocol_name ? other.metadata_for(*group.protocol_name) : nullptr;
-    result.members.push_back(JoinMember{id, other.group_instance_id, metadata ? *metadata : Bytes{}});
+    const Bytes* metadata =
+        group.protocol_name ? other.metadata_for(*group.protocol_name) : nullptr;
+    result.members.push_back(
+        JoinMember{id, other.group_instance_id, metadata ? *metadata : Bytes{}});
   }
   return result;
 }
@@ -246,14 +268,16 @@ JoinResult Coordinator::current_generation(const Group& group, const Member& mem
 // --- rebalance (Kafka: prepareRebalance, onCompleteJoin) ---
 
 void Coordinator::prepare_rebalance(Group& group, TimePoint now) {
-  if (group.state == GroupState::completing_rebalance) fail_pending_syncs(group, ErrorCode::rebalance_in_progress);
+  if (group.state == GroupState::completing_rebalance)
+    fail_pending_syncs(group, ErrorCode::rebalance_in_progress);
   const std::int32_t rebalance_timeout_ms = group.max_rebalance_timeout_ms();
   const bool initial = group.state == GroupState::empty && options_.initial_rebalance_delay_ms > 0;
   group.in_initial_delay = initial;
   group.new_member_joined = false;
   group.initial_delay_limit = now + ms(rebalance_timeout_ms);
   group.rebalance_deadline =
-      now + ms(initial ? std::min(options_.initial_rebalance_delay_ms, rebalance_timeout_ms) : rebalance_timeout_ms);
+      now + ms(initial ? std::min(options_.initial_rebalance_delay_ms, rebalance_timeout_ms)
+                       : rebalance_timeout_ms);
   set_state(group, GroupState::preparing_rebalance);
   try_complete_join(group, now);
 }
@@ -303,22 +327,29 @@ void Coordinator::fail_pending_syncs(Group& group, ErrorCode error) {
 }
 
 // Kafka: removeMemberAndUpdateGroup.
-void Coordinator::remove_member_and_update_group(Group& group, const std::string& member_id, TimePoint now) {
+void Coordinator::remove_member_and_update_group(Group& group, const std::string& member_id,
+                                                 TimePoint now) {
   auto found = group.members.find(member_id);
   if (found == group.members.end()) return;
   Member member = std::move(found->second);
   group.members.erase(found);
   if (member.group_instance_id) group.static_members.erase(*member.group_instance_id);
   if (group.is_leader(member_id))
-    group.leader = group.members.empty() ? std::nullopt : std::optional(group.members.begin()->first);
-  if (auto parked = std::exchange(member.awaiting_join, nullptr)) parked(join_error(ErrorCode::unknown_member_id, member_id));
-  if (auto parked = std::exchange(member.awaiting_sync, nullptr)) parked(sync_error(ErrorCode::unknown_member_id));
+    group.leader =
+        group.members.empty() ? std::nullopt : std::optional(group.members.begin()->first);
+  if (auto parked = std::exchange(member.awaiting_join, nullptr))
+    parked(join_error(ErrorCode::unknown_member_id, member_id));
+  if (auto parked = std::exchange(member.awaiting_sync, nullptr))
+    parked(sync_error(ErrorCode::unknown_member_id));
   switch (group.state) {
     case GroupState::stable:
-    case GroupState::completing_rebalance: return prepare_rebalance(group, now);
-    case GroupState::preparing_rebalance: return try_complete_join(group, now);
+    case GroupState::completing_rebalance:
+      return prepare_rebalance(group, now);
+    case GroupState::preparing_rebalance:
+      return try_complete_join(group, now);
     case GroupState::empty:
-    case GroupState::dead: return;
+    case GroupState::dead:
+      return;
   }
 }
 
@@ -328,19 +359,23 @@ void Coordinator::sync(const SyncRequest& request, TimePoint now, SyncCallback d
   Group* group = find(request.group_id);
   if (request.group_id.empty()) return done(sync_error(ErrorCode::invalid_group_id));
   if (group == nullptr) return done(sync_error(ErrorCode::unknown_member_id));
-  if (group->state == GroupState::dead) return done(sync_error(ErrorCode::coordinator_not_available));
+  if (group->state == GroupState::dead)
+    return done(sync_error(ErrorCode::coordinator_not_available));
   if (group->is_fenced(request.group_instance_id, request.member_id))
     return done(sync_error(ErrorCode::fenced_instance_id));
   auto found = group->members.find(request.member_id);
   if (found == group->members.end()) return done(sync_error(ErrorCode::unknown_member_id));
-  if (request.generation_id != group->generation_id) return done(sync_error(ErrorCode::illegal_generation));
+  if (request.generation_id != group->generation_id)
+    return done(sync_error(ErrorCode::illegal_generation));
   if ((request.protocol_type && request.protocol_type != group->protocol_type) ||
       (request.protocol_name && request.protocol_name != group->protocol_name))
     return done(sync_error(ErrorCode::inconsistent_group_protocol));
   Member& member = found->second;
   switch (group->state) {
-    case GroupState::empty: return done(sync_error(ErrorCode::unknown_member_id));
-    case GroupState::preparing_rebalance: return done(sync_error(ErrorCode::rebalance_in_progress));
+    case GroupState::empty:
+      return done(sync_error(ErrorCode::unknown_member_id));
+    case GroupState::preparing_rebalance:
+      return done(sync_error(ErrorCode::rebalance_in_progress));
     case GroupState::completing_rebalance:
       member.session_deadline = now + ms(member.session_timeout_ms);
       if (auto parked = std::exchange(member.awaiting_sync, std::move(done)))
@@ -355,7 +390,8 @@ void Coordinator::sync(const SyncRequest& request, TimePoint now, SyncCallback d
       result.assignment = member.assignment;
       return done(result);
     }
-    case GroupState::dead: return done(sync_error(ErrorCode::coordinator_not_available));
+    case GroupState::dead:
+      return done(sync_error(ErrorCode::coordinator_not_available));
   }
 }
 
@@ -390,13 +426,15 @@ ErrorCode Coordinator::heartbeat(const HeartbeatRequest& request, TimePoint now)
   if (request.group_id.empty()) return ErrorCode::invalid_group_id;
   if (group == nullptr) return ErrorCode::unknown_member_id;
   if (group->state == GroupState::dead) return ErrorCode::coordinator_not_available;
-  if (group->is_fenced(request.group_instance_id, request.member_id)) return ErrorCode::fenced_instance_id;
+  if (group->is_fenced(request.group_instance_id, request.member_id))
+    return ErrorCode::fenced_instance_id;
   auto found = group->members.find(request.member_id);
   if (found == group->members.end()) return ErrorCode::unknown_member_id;
   if (request.generation_id != group->generation_id) return ErrorCode::illegal_generation;
   Member& member = found->second;
   switch (group->state) {
-    case GroupState::empty: return ErrorCode::unknown_member_id;
+    case GroupState::empty:
+      return ErrorCode::unknown_member_id;
     case GroupState::preparing_rebalance:
       member.session_deadline = now + ms(member.session_timeout_ms);
       return ErrorCode::rebalance_in_progress;
@@ -404,12 +442,14 @@ ErrorCode Coordinator::heartbeat(const HeartbeatRequest& request, TimePoint now)
     case GroupState::stable:
       member.session_deadline = now + ms(member.session_timeout_ms);
       return ErrorCode::none;
-    case GroupState::dead: return ErrorCode::coordinator_not_available;
+    case GroupState::dead:
+      return ErrorCode::coordinator_not_available;
   }
   return ErrorCode::none;
 }
 
-LeaveResult Coordinator::leave(const std::string& group_id, const std::vector<LeavingMember>& leaving, TimePoint now) {
+LeaveResult Coordinator::leave(const std::string& group_id,
+                               const std::vector<LeavingMember>& leaving, TimePoint now) {
   LeaveResult result;
   Group* group = find(group_id);
   if (group_id.empty()) {
@@ -458,13 +498,17 @@ std::vector<ErrorCode> Coordinator::commit_offsets(const CommitRequest& request,
     group->empty_since = now;
   }
   if (group->state == GroupState::dead) return all(ErrorCode::coordinator_not_available);
-  if (group->is_fenced(request.group_instance_id, request.member_id)) return all(ErrorCode::fenced_instance_id);
+  if (group->is_fenced(request.group_instance_id, request.member_id))
+    return all(ErrorCode::fenced_instance_id);
   auto member = group->members.find(request.member_id);
-  if (!request.member_id.empty() && member == group->members.end()) return all(ErrorCode::unknown_member_id);
+  if (!request.member_id.empty() && member == group->members.end())
+    return all(ErrorCode::unknown_member_id);
   if (request.generation_id >= 0 && request.generation_id != group->generation_id)
     return all(ErrorCode::illegal_generation);
-  if (group->state == GroupState::completing_rebalance) return all(ErrorCode::rebalance_in_progress);
-  if (member != group->members.end()) member->second.session_deadline = now + ms(member->second.session_timeout_ms);
+  if (group->state == GroupState::completing_rebalance)
+    return all(ErrorCode::rebalance_in_progress);
+  if (member != group->members.end())
+    member->second.session_deadline = now + ms(member->second.session_timeout_ms);
 
   std::vector<ErrorCode> errors;
   std::vector<storage::CommittedOffset> accepted;
@@ -488,11 +532,13 @@ std::vector<ErrorCode> Coordinator::commit_offsets(const CommitRequest& request,
 }
 
 std::vector<FetchedOffset> Coordinator::fetch_offsets(
-    const std::string& group_id, const std::optional<std::vector<storage::TopicPartitionName>>& partitions) const {
+    const std::string& group_id,
+    const std::optional<std::vector<storage::TopicPartitionName>>& partitions) const {
   std::vector<FetchedOffset> fetched;
   const Group* group = find_group(group_id);
   auto to_fetched = [](const storage::CommittedOffset& offset) {
-    return FetchedOffset{offset.topic, offset.partition, offset.offset, offset.leader_epoch, offset.metadata};
+    return FetchedOffset{offset.topic, offset.partition, offset.offset, offset.leader_epoch,
+                         offset.metadata};
   };
   if (!partitions) {
     if (group != nullptr)
@@ -505,13 +551,14 @@ std::vector<FetchedOffset> Coordinator::fetch_offsets(
       auto found = group->offsets.find(TopicPartitionKey{wanted.topic, wanted.partition});
       if (found != group->offsets.end()) offset = &found->second;
     }
-    fetched.push_back(offset ? to_fetched(*offset) : FetchedOffset{wanted.topic, wanted.partition, -1, -1, ""});
+    fetched.push_back(offset ? to_fetched(*offset)
+                             : FetchedOffset{wanted.topic, wanted.partition, -1, -1, ""});
   }
   return fetched;
 }
 
-OffsetDeleteResult Coordinator::delete_offsets(const std::string& group_id,
-                                               const std::vector<storage::TopicPartitionName>& partitions) {
+OffsetDeleteResult Coordinator::delete_offsets(
+    const std::string& group_id, const std::vector<storage::TopicPartitionName>& partitions) {
   OffsetDeleteResult result;
   Group* group = find(group_id);
   if (group_id.empty()) {
@@ -557,7 +604,8 @@ std::vector<ListedGroup> Coordinator::list_groups(const std::vector<GroupState>&
   std::vector<ListedGroup> listed;
   for (const auto& [id, group] : groups_) {
     if (group.state == GroupState::dead) continue;
-    if (!states.empty() && std::find(states.begin(), states.end(), group.state) == states.end()) continue;
+    if (!states.empty() && std::find(states.begin(), states.end(), group.state) == states.end())
+      continue;
     listed.push_back(ListedGroup{id, group.protocol_type.value_or(""), group.state});
   }
   return listed;
@@ -579,7 +627,8 @@ DescribedGroup Coordinator::describe_group(const std::string& group_id) const {
   for (const auto& [id, member] : group->members) {
     DescribedMember out{id, member.group_instance_id, member.client_id, member.client_host, {}, {}};
     if (stable) {
-      if (const Bytes* metadata = member.metadata_for(described.protocol_name)) out.metadata = *metadata;
+      if (const Bytes* metadata = member.metadata_for(described.protocol_name))
+        out.metadata = *metadata;
       out.assignment = member.assignment;
     }
     described.members.push_back(std::move(out));
@@ -623,7 +672,8 @@ void Coordinator::drop_if_unused(const std::string& group_id) {
 
 bool Coordinator::persist_membership(const Group& group) {
   if (store_ == nullptr) return true;
-  return store_->put_group_membership(group.group_id, encode_membership(group)) == storage::StorageErrc::ok;
+  return store_->put_group_membership(group.group_id, encode_membership(group)) ==
+         storage::StorageErrc::ok;
 }
 
 // --- timers ---
@@ -640,7 +690,8 @@ void Coordinator::expire_members(Group& group, TimePoint now) {
   if (group.in_initial_delay && group.new_member_joined && now < group.initial_delay_limit) {
     // Kafka's InitialDelayedJoin: members are still arriving, wait one more delay.
     group.new_member_joined = false;
-    group.rebalance_deadline = std::min(now + ms(options_.initial_rebalance_delay_ms), group.initial_delay_limit);
+    group.rebalance_deadline =
+        std::min(now + ms(options_.initial_rebalance_delay_ms), group.initial_delay_limit);
     return;
   }
   complete_join(group, now);
@@ -672,10 +723,13 @@ void Coordinator::expire_offsets(Group& group, TimePoint now,
   };
   if (!group.protocol_type) {
     // Commits outside group management: each offset lives for the retention after its commit.
-    expire_where([&](const TopicPartitionKey&, TimePoint committed_at) { return now - committed_at >= retention; });
+    expire_where([&](const TopicPartitionKey&, TimePoint committed_at) {
+      return now - committed_at >= retention;
+    });
   } else if (group.state == GroupState::empty) {
     // A group without members keeps everything until it has been Empty for the retention.
-    if (now - group.empty_since >= retention) expire_where([](const TopicPartitionKey&, TimePoint) { return true; });
+    if (now - group.empty_since >= retention)
+      expire_where([](const TopicPartitionKey&, TimePoint) { return true; });
   } else if (group.state == GroupState::stable) {
     // A live consumer group keeps the offsets of the topics it subscribes to; those of
     // topics it dropped live for the retention after their last commit.
@@ -715,8 +769,10 @@ void Coordinator::remove_offsets_of_topic(const std::string& topic) {
 
 // Deletes from storage first: offsets that cannot be deleted stay, and are tried again
 // at the next check.
-void Coordinator::remove_offsets(Group& group, const std::vector<storage::TopicPartitionName>& partitions) {
-  if (store_ != nullptr && store_->delete_committed_offsets(group.group_id, partitions) != storage::StorageErrc::ok)
+void Coordinator::remove_offsets(Group& group,
+                                 const std::vector<storage::TopicPartitionName>& partitions) {
+  if (store_ != nullptr &&
+      store_->delete_committed_offsets(group.group_id, partitions) != storage::StorageErrc::ok)
     return;
   for (const auto& partition : partitions) {
     group.offsets.erase(TopicPartitionKey{partition.topic, partition.partition});
@@ -727,8 +783,10 @@ void Coordinator::remove_offsets(Group& group, const std::vector<storage::TopicP
 void Coordinator::answer_parked() {
   for (auto& [group_id, group] : groups_) {
     for (auto& [id, member] : group.members) {
-      if (auto parked = std::exchange(member.awaiting_join, nullptr)) parked(join_error(ErrorCode::not_coordinator, id));
-      if (auto parked = std::exchange(member.awaiting_sync, nullptr)) parked(sync_error(ErrorCode::not_coordinator));
+      if (auto parked = std::exchange(member.awaiting_join, nullptr))
+        parked(join_error(ErrorCode::not_coordinator, id));
+      if (auto parked = std::exchange(member.awaiting_sync, nullptr))
+        parked(sync_error(ErrorCode::not_coordinator));
     }
   }
 }

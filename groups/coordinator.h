@@ -149,14 +149,16 @@ class Coordinator {
   void join(const JoinRequest& request, TimePoint now, JoinCallback done);
   void sync(const SyncRequest& request, TimePoint now, SyncCallback done);
   ErrorCode heartbeat(const HeartbeatRequest& request, TimePoint now);
-  LeaveResult leave(const std::string& group_id, const std::vector<LeavingMember>& members, TimePoint now);
+  LeaveResult leave(const std::string& group_id, const std::vector<LeavingMember>& members,
+                    TimePoint now);
 
   // One error per offset, in order.
   std::vector<ErrorCode> commit_offsets(const CommitRequest& request, TimePoint now);
   // `partitions` absent: every committed offset of the group. Unknown groups and
   // partitions without a commit answer offset -1.
-  std::vector<FetchedOffset> fetch_offsets(const std::string& group_id,
-                                           const std::optional<std::vector<storage::TopicPartitionName>>& partitions) const;
+  std::vector<FetchedOffset> fetch_offsets(
+      const std::string& group_id,
+      const std::optional<std::vector<storage::TopicPartitionName>>& partitions) const;
   OffsetDeleteResult delete_offsets(const std::string& group_id,
                                     const std::vector<storage::TopicPartitionName>& partitions);
 
@@ -193,13 +195,14 @@ class Coordinator {
   std::string new_member_id(const std::string& client_id);
 
   void join_new_member(Group& group, const JoinRequest& request, TimePoint now, JoinCallback done);
-  void join_static_member(Group& group, const JoinRequest& request, const std::string& member_id, TimePoint now,
-                          JoinCallback done);
-  void join_known_member(Group& group, const JoinRequest& request, TimePoint now, JoinCallback done);
-  void add_member_and_rebalance(Group& group, const JoinRequest& request, const std::string& member_id,
-                                TimePoint now, JoinCallback done);
-  void update_member_and_rebalance(Group& group, Member& member, const JoinRequest& request, TimePoint now,
-                                   JoinCallback done);
+  void join_static_member(Group& group, const JoinRequest& request, const std::string& member_id,
+                          TimePoint now, JoinCallback done);
+  void join_known_member(Group& group, const JoinRequest& request, TimePoint now,
+                         JoinCallback done);
+  void add_member_and_rebalance(Group& group, const JoinRequest& request,
+                                const std::string& member_id, TimePoint now, JoinCallback done);
+  void update_member_and_rebalance(Group& group, Member& member, const JoinRequest& request,
+                                   TimePoint now, JoinCallback done);
   void update_member(Member& member, const JoinRequest& request, JoinCallback done);
   JoinResult current_generation(const Group& group, const Member& member, bool with_members) const;
 
@@ -211,7 +214,8 @@ class Coordinator {
   void remove_member_and_update_group(Group& group, const std::string& member_id, TimePoint now);
   void expire_members(Group& group, TimePoint now);
 
-  void expire_offsets(Group& group, TimePoint now, std::vector<storage::TopicPartitionName>* expired) const;
+  void expire_offsets(Group& group, TimePoint now,
+                      std::vector<storage::TopicPartitionName>* expired) const;
   void remove_offsets(Group& group, const std::vector<storage::TopicPartitionName>& partitions);
   bool persist_membership(const Group& group);
   void erase_group(const std::string& group_id);

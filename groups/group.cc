@@ -19,7 +19,8 @@ constexpr std::array<std::pair<GroupState, std::string_view>, 5> state_names = {
 
 bool equal_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -59,13 +60,15 @@ const Bytes* Member::metadata_for(std::string_view protocol_name) const {
 bool Member::same_protocols(const std::vector<Protocol>& other) const {
   if (protocols.size() != other.size()) return false;
   for (std::size_t i = 0; i < other.size(); ++i)
-    if (protocols[i].name != other[i].name || protocols[i].metadata != other[i].metadata) return false;
+    if (protocols[i].name != other[i].name || protocols[i].metadata != other[i].metadata)
+      return false;
   return true;
 }
 
 bool Group::all_members_joined() const {
   if (!pending_members.empty()) return false;
-  return std::all_of(members.begin(), members.end(), [](const auto& entry) { return bool(entry.second.awaiting_join); });
+  return std::all_of(members.begin(), members.end(),
+                     [](const auto& entry) { return bool(entry.second.awaiting_join); });
 }
 
 std::int32_t Group::max_rebalance_timeout_ms() const {
@@ -78,8 +81,9 @@ bool Group::supports_protocols(std::string_view type, const std::vector<Protocol
   if (members.empty()) return !type.empty() && !offered.empty();
   if (!protocol_type || *protocol_type != type) return false;
   return std::any_of(offered.begin(), offered.end(), [&](const Protocol& protocol) {
-    return std::all_of(members.begin(), members.end(),
-                       [&](const auto& entry) { return entry.second.metadata_for(protocol.name) != nullptr; });
+    return std::all_of(members.begin(), members.end(), [&](const auto& entry) {
+      return entry.second.metadata_for(protocol.name) != nullptr;
+    });
   });
 }
 
@@ -96,7 +100,8 @@ std::string Group::select_protocol() const {
   std::map<std::string, int> votes;
   for (const auto& [id, member] : members) {
     for (const auto& protocol : member.protocols) {
-      if (std::find(candidates.begin(), candidates.end(), protocol.name) == candidates.end()) continue;
+      if (std::find(candidates.begin(), candidates.end(), protocol.name) == candidates.end())
+        continue;
       ++votes[protocol.name];
       break;
     }
@@ -107,7 +112,8 @@ std::string Group::select_protocol() const {
   return chosen;
 }
 
-bool Group::is_fenced(const std::optional<std::string>& group_instance_id, std::string_view member_id) const {
+bool Group::is_fenced(const std::optional<std::string>& group_instance_id,
+                      std::string_view member_id) const {
   if (!group_instance_id) return false;
   auto found = static_members.find(*group_instance_id);
   return found != static_members.end() && found->second != member_id;
@@ -117,7 +123,8 @@ std::set<std::string> Group::subscribed_topics() const {
   std::set<std::string> topics;
   if (!protocol_type || *protocol_type != "consumer" || !protocol_name) return topics;
   for (const auto& [id, member] : members)
-    if (const Bytes* metadata = member.metadata_for(*protocol_name)) add_subscribed_topics(*metadata, topics);
+    if (const Bytes* metadata = member.metadata_for(*protocol_name))
+      add_subscribed_topics(*metadata, topics);
   return topics;
 }
 

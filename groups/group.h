@@ -90,9 +90,9 @@ struct Group {
   std::optional<std::string> protocol_type;
   std::optional<std::string> protocol_name;
   std::optional<std::string> leader;
-  std::map<std::string, Member> members;               // by member id
+  std::map<std::string, Member> members;              // by member id
   std::map<std::string, std::string> static_members;  // group.instance.id -> member id
-  std::map<std::string, TimePoint> pending_members;    // KIP-394: id given, join not yet repeated
+  std::map<std::string, TimePoint> pending_members;   // KIP-394: id given, join not yet repeated
   std::map<TopicPartitionKey, storage::CommittedOffset> offsets;
   // When each offset was committed, on the coordinator's clock (for offsets loaded at
   // start, their stored wall-clock commit time moved onto that clock).
@@ -119,7 +119,8 @@ struct Group {
   // its most preferred one; the most votes win (ties go to the first candidate).
   std::string select_protocol() const;
   // A static member that presents a member id other than its instance's current one.
-  bool is_fenced(const std::optional<std::string>& group_instance_id, std::string_view member_id) const;
+  bool is_fenced(const std::optional<std::string>& group_instance_id,
+                 std::string_view member_id) const;
   // Topics the members subscribe to, read from ConsumerProtocolSubscription metadata of
   // the selected protocol ("consumer" groups only; empty otherwise).
   std::set<std::string> subscribed_topics() const;

@@ -15,13 +15,19 @@ class GroupStats {
  public:
   static constexpr std::size_t state_count = 5;  // GroupState's values
 
-  std::int64_t groups_in(GroupState state) const { return by_state_[index(state)].load(std::memory_order_relaxed); }
+  std::int64_t groups_in(GroupState state) const {
+    return by_state_[index(state)].load(std::memory_order_relaxed);
+  }
   // Rebalances completed: each new generation handed to at least one member.
   std::uint64_t rebalances() const { return rebalances_.load(std::memory_order_relaxed); }
 
   // The coordinator's side.
-  void group_added(GroupState state) { by_state_[index(state)].fetch_add(1, std::memory_order_relaxed); }
-  void group_removed(GroupState state) { by_state_[index(state)].fetch_sub(1, std::memory_order_relaxed); }
+  void group_added(GroupState state) {
+    by_state_[index(state)].fetch_add(1, std::memory_order_relaxed);
+  }
+  void group_removed(GroupState state) {
+    by_state_[index(state)].fetch_sub(1, std::memory_order_relaxed);
+  }
   void state_changed(GroupState from, GroupState to) {
     if (from == to) return;
     group_removed(from);

@@ -20,7 +20,8 @@ std::optional<std::string_view> view(const std::optional<std::string>& value) {
   return std::string_view(*value);
 }
 
-void encode_member(protocol::Writer& writer, const Member& member, const std::optional<std::string>& protocol_name) {
+void encode_member(protocol::Writer& writer, const Member& member,
+                   const std::optional<std::string>& protocol_name) {
   writer.write_string(member.member_id);
   writer.write_nullable_string(view(member.group_instance_id));
   writer.write_string(member.client_id);
@@ -48,7 +49,8 @@ std::string encode_membership(const Group& group) {
 }
 
 bool decode_membership(std::string_view record, Group* group) {
-  protocol::Reader reader(protocol::BytesView(reinterpret_cast<const std::byte*>(record.data()), record.size()));
+  protocol::Reader reader(
+      protocol::BytesView(reinterpret_cast<const std::byte*>(record.data()), record.size()));
   if (reader.read_int8() != record_version) return false;
   group->protocol_type = reader.read_nullable_string();
   group->generation_id = reader.read_int32();
@@ -66,8 +68,10 @@ bool decode_membership(std::string_view record, Group* group) {
     member.session_timeout_ms = reader.read_int32();
     Bytes subscription = reader.read_bytes();
     member.assignment = reader.read_bytes();
-    if (group->protocol_name) member.protocols.push_back(Protocol{*group->protocol_name, std::move(subscription)});
-    if (member.group_instance_id) group->static_members[*member.group_instance_id] = member.member_id;
+    if (group->protocol_name)
+      member.protocols.push_back(Protocol{*group->protocol_name, std::move(subscription)});
+    if (member.group_instance_id)
+      group->static_members[*member.group_instance_id] = member.member_id;
     group->members.emplace(member.member_id, std::move(member));
   }
   return reader.ok() && reader.remaining() == 0;

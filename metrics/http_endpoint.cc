@@ -2,10 +2,10 @@
 
 #include <CivetServer.h>
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <fmt/format.h>
 
 #include <atomic>
 #include <stdexcept>
@@ -31,12 +31,16 @@ std::optional<std::string> Readiness::not_ready_reason() const {
 
 namespace {
 
-void respond(mg_connection* connection, int status, const char* content_type, const std::string& body) {
-  const char* status_text = status == 200 ? "OK" : status == 503 ? "Service Unavailable" : "Not Found";
-  mg_printf(connection,
-            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-cache\r\n"
-            "Connection: close\r\n\r\n",
-            status, status_text, content_type, body.size());
+void respond(mg_connection* connection, int status, const char* content_type,
+             const std::string& body) {
+  const char* status_text = status == 200   ? "OK"
+                            : status == 503 ? "Service Unavailable"
+                                            : "Not Found";
+  mg_printf(
+      connection,
+      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-cache\r\n"
+      "Connection: close\r\n\r\n",
+      status, status_text, content_type, body.size());
   mg_write(connection, body.data(), body.size());
 }
 
@@ -84,12 +88,14 @@ class HttpEndpoint::Handlers {
 
  private:
   void serve_metrics(mg_connection* connection) {
-    respond(connection, 200, "text/plain; version=0.0.4; charset=utf-8", sources_.registry.exposition());
+    respond(connection, 200, "text/plain; version=0.0.4; charset=utf-8",
+            sources_.registry.exposition());
   }
 
   void serve_health(mg_connection* connection) {
     const HealthFacts facts = sources_.health_facts ? sources_.health_facts() : HealthFacts{};
-    const auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    const auto uptime =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     const auto not_ready = sources_.readiness.not_ready_reason();
     respond(connection, 200, "application/json",
             fmt::format("{{\"status\":\"ok\",\"version\":{},\"uptime_seconds\":{:.3f},\"ready\":{},"

@@ -58,7 +58,8 @@ double boot_time_seconds() {
 double open_fds() {
   std::error_code error;
   double count = 0;
-  for (std::filesystem::directory_iterator it("/proc/self/fd", error), end; !error && it != end; it.increment(error))
+  for (std::filesystem::directory_iterator it("/proc/self/fd", error), end; !error && it != end;
+       it.increment(error))
     ++count;
   return count;
 }
@@ -67,18 +68,20 @@ double open_fds() {
 
 void add_process_metrics(Registry& registry) {
   using Type = Registry::CallbackType;
-  registry.add_callback("process_cpu_seconds_total", "User and system CPU time spent, in seconds.", Type::counter,
-                        {}, cpu_seconds);
-  registry.add_callback("process_resident_memory_bytes", "Resident memory size in bytes.", Type::gauge, {}, [] {
-    return stat_field(rss_pages_index) * static_cast<double>(::sysconf(_SC_PAGESIZE));
-  });
-  registry.add_callback("process_open_fds", "Number of open file descriptors.", Type::gauge, {}, open_fds);
+  registry.add_callback("process_cpu_seconds_total", "User and system CPU time spent, in seconds.",
+                        Type::counter, {}, cpu_seconds);
+  registry.add_callback(
+      "process_resident_memory_bytes", "Resident memory size in bytes.", Type::gauge, {},
+      [] { return stat_field(rss_pages_index) * static_cast<double>(::sysconf(_SC_PAGESIZE)); });
+  registry.add_callback("process_open_fds", "Number of open file descriptors.", Type::gauge, {},
+                        open_fds);
   registry.add_callback("process_max_fds", "Limit on open file descriptors.", Type::gauge, {},
                         [] { return static_cast<double>(::sysconf(_SC_OPEN_MAX)); });
-  const double start_time =
-      boot_time_seconds() + stat_field(starttime_index) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-  registry.add_callback("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.",
-                        Type::gauge, {}, [start_time] { return start_time; });
+  const double start_time = boot_time_seconds() + stat_field(starttime_index) /
+                                                      static_cast<double>(::sysconf(_SC_CLK_TCK));
+  registry.add_callback("process_start_time_seconds",
+                        "Start time of the process since the Unix epoch, in seconds.", Type::gauge,
+                        {}, [start_time] { return start_time; });
 }
 
 }  // namespace weir::metrics

@@ -68,12 +68,12 @@ class Registry {
   // labels returns the same series. Thread-safe.
   Counter counter(const std::string& name, const std::string& help, const Labels& labels = {});
   Gauge gauge(const std::string& name, const std::string& help, const Labels& labels = {});
-  Histogram histogram(const std::string& name, const std::string& help, const std::vector<double>& buckets,
-                      const Labels& labels = {});
+  Histogram histogram(const std::string& name, const std::string& help,
+                      const std::vector<double>& buckets, const Labels& labels = {});
   // A series whose value `read` returns at each scrape. `read` runs on the scraping
   // thread, so it must be thread-safe and must outlive the registry's last scrape.
-  void add_callback(const std::string& name, const std::string& help, CallbackType type, const Labels& labels,
-                    std::function<double()> read);
+  void add_callback(const std::string& name, const std::string& help, CallbackType type,
+                    const Labels& labels, std::function<double()> read);
 
   // Removes every callback series: once this returns, no `read` runs again, so the
   // components they read may be destroyed while the registry is still being scraped.

@@ -29,7 +29,8 @@ groups::CoordinatorOptions group_options(const Config& config) {
   options.max_session_timeout_ms = config.group_max_session_timeout_ms;
   options.initial_rebalance_delay_ms = config.group_initial_rebalance_delay_ms;
   options.offsets_retention = std::chrono::minutes(config.offsets_retention_minutes);
-  options.offsets_retention_check_interval = std::chrono::milliseconds(config.offsets_retention_check_interval_ms);
+  options.offsets_retention_check_interval =
+      std::chrono::milliseconds(config.offsets_retention_check_interval_ms);
   return options;
 }
 
@@ -51,11 +52,12 @@ Broker::Broker(asio::io_context& accept_context, const Config& config, storage::
       tls_context_(tls_context_if_configured(config)),
       threads_(config.network_threads),
       groups_(group_options(config), store),
-      listener_(accept_context, threads_, config.bind_address, admission_, connection_services(router_), nullptr,
-                connections_) {
+      listener_(accept_context, threads_, config.bind_address, admission_,
+                connection_services(router_), nullptr, connections_) {
   if (tls_context_) {
-    tls_listener_ = std::make_unique<Listener>(accept_context, threads_, *config.tls_bind_address, admission_,
-                                               connection_services(tls_router_), tls_context_.get(), connections_);
+    tls_listener_ = std::make_unique<Listener>(accept_context, threads_, *config.tls_bind_address,
+                                               admission_, connection_services(tls_router_),
+                                               tls_context_.get(), connections_);
     if (config.tls_advertised_address)
       tls_config_.advertised_address = *config.tls_advertised_address;
     else
@@ -85,14 +87,16 @@ void Broker::start() {
   listener_.start();
   log::event(log::Level::info, "listening",
              {{"address", fmt::format("{}:{}", config_.bind_address.host, listener_.port())},
-              {"advertised", fmt::format("{}:{}", config_.advertised_address.host, config_.advertised_address.port)}});
+              {"advertised", fmt::format("{}:{}", config_.advertised_address.host,
+                                         config_.advertised_address.port)}});
   if (tls_listener_) {
     tls_listener_->start();
-    log::event(log::Level::info, "listening for TLS",
-               {{"address", fmt::format("{}:{}", config_.tls_bind_address->host, tls_listener_->port())},
-                {"advertised", fmt::format("{}:{}", tls_config_.advertised_address.host,
-                                           tls_config_.advertised_address.port)},
-                {"client_certificates", config_.tls_require_client_cert ? "required" : "optional"}});
+    log::event(
+        log::Level::info, "listening for TLS",
+        {{"address", fmt::format("{}:{}", config_.tls_bind_address->host, tls_listener_->port())},
+         {"advertised", fmt::format("{}:{}", tls_config_.advertised_address.host,
+                                    tls_config_.advertised_address.port)},
+         {"client_certificates", config_.tls_require_client_cert ? "required" : "optional"}});
   }
 }
 
@@ -104,7 +108,8 @@ void Broker::begin_shutdown() {
   fetch_waiters_.answer_all_now();
   // Parked JoinGroup/SyncGroup requests would hold their connections open until the
   // timeout; answer them now, as Kafka does when a coordinator unloads its groups.
-  groups_.post([](groups::Coordinator& coordinator, groups::TimePoint) { coordinator.answer_parked(); });
+  groups_.post(
+      [](groups::Coordinator& coordinator, groups::TimePoint) { coordinator.answer_parked(); });
   log::event(log::Level::info, "draining connections", {{"open_connections", connections_.size()}});
   connections_.post_to_each([](Connection& connection) { connection.drain(); });
 }
@@ -113,7 +118,8 @@ std::size_t Broker::finish_shutdown(std::chrono::steady_clock::time_point deadli
   std::size_t cut_off = 0;
   if (!connections_.wait_until_empty(deadline)) {
     cut_off = connections_.size();
-    log::event(log::Level::warn, "shutdown timeout reached, closing connections with requests in flight",
+    log::event(log::Level::warn,
+               "shutdown timeout reached, closing connections with requests in flight",
                {{"open_connections", cut_off}});
     connections_.post_to_each([](Connection& connection) { connection.close("shutdown timeout"); });
     // Closing is quick; a bounded wait lets the closes run before the threads stop.

@@ -70,7 +70,8 @@ class BrokerMetrics {
  private:
   class ErrorCounter final : public protocol::ErrorCodeVisitor {
    public:
-    ErrorCounter(const BrokerMetrics& metrics, std::int16_t api_key) : metrics_(metrics), api_key_(api_key) {}
+    ErrorCounter(const BrokerMetrics& metrics, std::int16_t api_key)
+        : metrics_(metrics), api_key_(api_key) {}
     void visit(std::int16_t error_code) override { metrics_.count_error(api_key_, error_code); }
 
    private:
@@ -90,7 +91,8 @@ class BrokerMetrics {
 
   mutable std::shared_mutex partitions_mutex_;
   // Keyed by the partition's PartitionLog, which the store keeps until it closes.
-  mutable std::unordered_map<const storage::PartitionLog*, std::unique_ptr<PartitionSeries>> partitions_;
+  mutable std::unordered_map<const storage::PartitionLog*, std::unique_ptr<PartitionSeries>>
+      partitions_;
 };
 
 }  // namespace weir

@@ -9,7 +9,8 @@ namespace weir {
 namespace {
 
 constexpr std::string_view usage =
-    "Usage: weir [--config FILE] [--<setting> VALUE ...] [--print-config] [--print-config-reference] [--help]";
+    "Usage: weir [--config FILE] [--<setting> VALUE ...] [--print-config] "
+    "[--print-config-reference] [--help]";
 
 constexpr std::string_view precedence =
     "Each setting comes from, lowest precedence first: its built-in default, the TOML file given\n"
@@ -46,7 +47,8 @@ std::string default_text(const Setting& setting) { return setting.format(Config{
 
 }  // namespace
 
-bool parse_command_line(int argc, const char* const* argv, CommandLine* command_line, std::string* error) {
+bool parse_command_line(int argc, const char* const* argv, CommandLine* command_line,
+                        std::string* error) {
   CLI::App app{"weir"};
   app.set_help_flag();
   std::string config_file;
@@ -78,15 +80,17 @@ std::string help_text() {
       "{}\n\nA Kafka-compatible broker storing its log in RocksDB.\n\n{}\n\n"
       "Options:\n"
       "  --config FILE               read settings from a TOML file\n"
-      "  --print-config              print the effective settings and where each came from, then exit\n"
+      "  --print-config              print the effective settings and where each came from, then "
+      "exit\n"
       "  --print-config-reference    print the settings reference (Markdown), then exit\n"
       "  -h, --help                  print this help, then exit\n\n"
       "Settings (flag VALUE, environment variable, default):\n",
       usage, precedence);
   for (const auto& setting : all_settings()) {
     std::string fallback = default_text(setting);
-    text += fmt::format("  {} <{}>\n      {}, default {}\n      {}\n", setting.flag(), setting.value_hint,
-                        setting.environment_variable, fallback.empty() ? "unset" : fallback, setting.description);
+    text += fmt::format("  {} <{}>\n      {}, default {}\n      {}\n", setting.flag(),
+                        setting.value_hint, setting.environment_variable,
+                        fallback.empty() ? "unset" : fallback, setting.description);
   }
   return text;
 }
@@ -95,7 +99,8 @@ std::string effective_config_text(const LoadedConfig& loaded) {
   std::string text = "# Effective configuration; each comment says where the value came from.\n";
   const auto& settings = all_settings();
   for (std::size_t i = 0; i < settings.size(); ++i) {
-    text += fmt::format("{} = {}  # {}\n", settings[i].key, toml_value(settings[i], settings[i].format(loaded.config)),
+    text += fmt::format("{} = {}  # {}\n", settings[i].key,
+                        toml_value(settings[i], settings[i].format(loaded.config)),
                         source_name(loaded.sources[i]));
   }
   return text;
@@ -115,8 +120,9 @@ std::string config_reference_markdown() {
       precedence);
   for (const auto& setting : all_settings()) {
     std::string fallback = default_text(setting);
-    text += fmt::format("| `{}` | `{}` | `{}` | {} | {} | {} |\n", setting.environment_variable, setting.key,
-                        setting.flag(), fallback.empty() ? "unset" : fmt::format("`{}`", fallback),
+    text += fmt::format("| `{}` | `{}` | `{}` | {} | {} | {} |\n", setting.environment_variable,
+                        setting.key, setting.flag(),
+                        fallback.empty() ? "unset" : fmt::format("`{}`", fallback),
                         markdown_cell(setting.value_hint), markdown_cell(setting.description));
   }
   return text;

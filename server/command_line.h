@@ -17,7 +17,8 @@ struct CommandLine {
 };
 
 // False with a message for an unknown flag, a flag without its value, or a stray argument.
-bool parse_command_line(int argc, const char* const* argv, CommandLine* command_line, std::string* error);
+bool parse_command_line(int argc, const char* const* argv, CommandLine* command_line,
+                        std::string* error);
 
 // --help: every setting with its flag, environment variable and default.
 std::string help_text();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <openssl/ssl.h>
+#include <toml++/toml.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -9,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <toml++/toml.h>
 
 namespace weir {
 namespace {
@@ -46,7 +46,9 @@ std::optional<std::string> toml_value_as_text(const toml::node& node) {
   return std::nullopt;
 }
 
-std::size_t index_of(const Setting* setting) { return static_cast<std::size_t>(setting - all_settings().data()); }
+std::size_t index_of(const Setting* setting) {
+  return static_cast<std::size_t>(setting - all_settings().data());
+}
 
 bool apply_file(const std::string& path, LoadedConfig* loaded, std::string* error) {
   std::ifstream probe(path);
@@ -64,8 +66,8 @@ bool apply_file(const std::string& path, LoadedConfig* loaded, std::string* erro
     table = toml::parse_file(path);
   } catch (const toml::parse_error& parse_error) {
     const auto& begin = parse_error.source().begin;
-    *error = fmt::format("--config: '{}' is not valid TOML (line {}, column {}): {}", path, begin.line, begin.column,
-                         parse_error.description());
+    *error = fmt::format("--config: '{}' is not valid TOML (line {}, column {}): {}", path,
+                         begin.line, begin.column, parse_error.description());
     return false;
   }
   for (const auto& [key, node] : table) {
@@ -80,7 +82,8 @@ bool apply_file(const std::string& path, LoadedConfig* loaded, std::string* erro
       *error = fmt::format("{}: expected a string, integer, boolean or array of strings", label);
       return false;
     }
-    if (!apply(*setting, index_of(setting), *text, SettingSource::file, label, loaded, error)) return false;
+    if (!apply(*setting, index_of(setting), *text, SettingSource::file, label, loaded, error))
+      return false;
   }
   return true;
 }
@@ -90,7 +93,8 @@ bool apply_environment(LoadedConfig* loaded, std::string* error) {
   for (std::size_t i = 0; i < settings.size(); ++i) {
     const char* value = std::getenv(std::string(settings[i].environment_variable).c_str());
     if (value == nullptr) continue;
-    if (!apply(settings[i], i, value, SettingSource::environment, settings[i].environment_variable, loaded, error))
+    if (!apply(settings[i], i, value, SettingSource::environment, settings[i].environment_variable,
+               loaded, error))
       return false;
   }
   return true;
@@ -103,7 +107,9 @@ bool apply_flags(const ConfigInputs& inputs, LoadedConfig* loaded, std::string* 
       *error = fmt::format("--{}: unknown setting", key);
       return false;
     }
-    if (!apply(*setting, index_of(setting), text, SettingSource::flag, setting->flag(), loaded, error)) return false;
+    if (!apply(*setting, index_of(setting), text, SettingSource::flag, setting->flag(), loaded,
+               error))
+      return false;
   }
   return true;
 }
@@ -115,7 +121,8 @@ Rejection check_readable(std::string_view path) {
 }
 
 Rejection check_cipher_list(const std::string& ciphers) {
-  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context(SSL_CTX_new(TLS_server_method()),
+                                                            SSL_CTX_free);
   if (context && SSL_CTX_set_cipher_list(context.get(), ciphers.c_str()) == 1) return std::nullopt;
   return fmt::format("'{}' selects no cipher OpenSSL knows", ciphers);
 }
@@ -127,20 +134,28 @@ bool check_consistency(Config& config, std::string* error) {
     return false;
   };
   if (config.request_buffer_budget_bytes < config.max_request_bytes)
-    return fail("REQUEST_BUFFER_BUDGET_BYTES",
-                fmt::format("{} is less than MAX_REQUEST_BYTES ({}), so a largest frame could never be read",
-                            config.request_buffer_budget_bytes, config.max_request_bytes));
+    return fail(
+        "REQUEST_BUFFER_BUDGET_BYTES",
+        fmt::format(
+            "{} is less than MAX_REQUEST_BYTES ({}), so a largest frame could never be read",
+            config.request_buffer_budget_bytes, config.max_request_bytes));
   if (!config.tls_ciphers.empty())
-    if (auto rejection = check_cipher_list(config.tls_ciphers)) return fail("TLS_CIPHERS", *rejection);
+    if (auto rejection = check_cipher_list(config.tls_ciphers))
+      return fail("TLS_CIPHERS", *rejection);
   if (config.tls_bind_address) {
-    if (config.tls_cert_path.empty()) return fail("TLS_CERT_PATH", "must be set when TLS_BIND_ADDRESS is");
-    if (config.tls_key_path.empty()) return fail("TLS_KEY_PATH", "must be set when TLS_BIND_ADDRESS is");
+    if (config.tls_cert_path.empty())
+      return fail("TLS_CERT_PATH", "must be set when TLS_BIND_ADDRESS is");
+    if (config.tls_key_path.empty())
+      return fail("TLS_KEY_PATH", "must be set when TLS_BIND_ADDRESS is");
     if (config.tls_require_client_cert && config.tls_ca_path.empty())
       return fail("TLS_CA_PATH", "must be set when TLS_REQUIRE_CLIENT_CERT is true");
-    if (auto rejection = check_readable(config.tls_cert_path)) return fail("TLS_CERT_PATH", *rejection);
-    if (auto rejection = check_readable(config.tls_key_path)) return fail("TLS_KEY_PATH", *rejection);
+    if (auto rejection = check_readable(config.tls_cert_path))
+      return fail("TLS_CERT_PATH", *rejection);
+    if (auto rejection = check_readable(config.tls_key_path))
+      return fail("TLS_KEY_PATH", *rejection);
     if (!config.tls_ca_path.empty())
-      if (auto rejection = check_readable(config.tls_ca_path)) return fail("TLS_CA_PATH", *rejection);
+      if (auto rejection = check_readable(config.tls_ca_path))
+        return fail("TLS_CA_PATH", *rejection);
   }
   if (config.group_min_session_timeout_ms > config.group_max_session_timeout_ms)
     return fail("GROUP_MIN_SESSION_TIMEOUT_MS", "is larger than GROUP_MAX_SESSION_TIMEOUT_MS");

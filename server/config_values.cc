@@ -48,19 +48,24 @@ bool parse_address(const std::string& text, std::array<std::uint8_t, 16>* out, b
 
 }  // namespace
 
-Rejection parse_integer(std::string_view text, std::int64_t min, std::int64_t max, std::int64_t* out) {
+Rejection parse_integer(std::string_view text, std::int64_t min, std::int64_t max,
+                        std::int64_t* out) {
   std::int64_t value = 0;
   auto [end, errc] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || errc != std::errc() || end != text.data() + text.size() || value < min || value > max)
+  if (text.empty() || errc != std::errc() || end != text.data() + text.size() || value < min ||
+      value > max)
     return fmt::format("'{}' is not an integer from {} to {}", text, min, max);
   *out = value;
   return std::nullopt;
 }
 
 Rejection parse_bool(std::string_view text, bool* out) {
-  if (text == "true" || text == "1" || text == "yes") *out = true;
-  else if (text == "false" || text == "0" || text == "no") *out = false;
-  else return fmt::format("'{}' is not true or false", text);
+  if (text == "true" || text == "1" || text == "yes")
+    *out = true;
+  else if (text == "false" || text == "0" || text == "no")
+    *out = false;
+  else
+    return fmt::format("'{}' is not true or false", text);
   return std::nullopt;
 }
 
@@ -81,7 +86,8 @@ Rejection parse_host_port(std::string_view text, HostPort* out) {
   }
   std::int64_t port_number = 0;
   if (host.empty()) return fmt::format("'{}' has no host", text);
-  if (parse_integer(port, 0, 65535, &port_number)) return fmt::format("'{}' has no port from 0 to 65535", text);
+  if (parse_integer(port, 0, 65535, &port_number))
+    return fmt::format("'{}' has no port from 0 to 65535", text);
   out->host = std::string(host);
   out->port = static_cast<std::uint16_t>(port_number);
   return std::nullopt;
@@ -96,7 +102,8 @@ Rejection parse_ip_network(std::string_view text, IpNetwork* out) {
     return fmt::format("'{}' is not an IP address or CIDR network", text);
   int family_bits = is_ipv4 ? 32 : 128;
   std::int64_t prefix = family_bits;
-  if (slash != std::string_view::npos && parse_integer(text.substr(slash + 1), 0, family_bits, &prefix))
+  if (slash != std::string_view::npos &&
+      parse_integer(text.substr(slash + 1), 0, family_bits, &prefix))
     return fmt::format("'{}' has no prefix length from 0 to {}", text, family_bits);
   network.prefix_length = static_cast<int>(prefix) + (is_ipv4 ? 96 : 0);
   network.text = std::string(text);
@@ -120,21 +127,28 @@ Rejection parse_ip_network_list(std::string_view text, std::vector<IpNetwork>* o
 }
 
 Rejection parse_tls_version(std::string_view text, TlsVersion* out) {
-  if (text == "1.2") *out = TlsVersion::tls1_2;
-  else if (text == "1.3") *out = TlsVersion::tls1_3;
-  else return fmt::format("'{}' is not 1.2 or 1.3", text);
+  if (text == "1.2")
+    *out = TlsVersion::tls1_2;
+  else if (text == "1.3")
+    *out = TlsVersion::tls1_3;
+  else
+    return fmt::format("'{}' is not 1.2 or 1.3", text);
   return std::nullopt;
 }
 
 Rejection parse_log_format(std::string_view text, LogFormat* out) {
-  if (text == "text") *out = LogFormat::text;
-  else if (text == "json") *out = LogFormat::json;
-  else return fmt::format("'{}' is not text or json", text);
+  if (text == "text")
+    *out = LogFormat::text;
+  else if (text == "json")
+    *out = LogFormat::json;
+  else
+    return fmt::format("'{}' is not text or json", text);
   return std::nullopt;
 }
 
 std::string format_host_port(const HostPort& value) {
-  if (value.host.find(':') != std::string::npos) return fmt::format("[{}]:{}", value.host, value.port);
+  if (value.host.find(':') != std::string::npos)
+    return fmt::format("[{}]:{}", value.host, value.port);
   return fmt::format("{}:{}", value.host, value.port);
 }
 
@@ -147,9 +161,13 @@ std::string format_ip_network_list(const std::vector<IpNetwork>& value) {
   return text;
 }
 
-std::string_view format_tls_version(TlsVersion value) { return value == TlsVersion::tls1_3 ? "1.3" : "1.2"; }
+std::string_view format_tls_version(TlsVersion value) {
+  return value == TlsVersion::tls1_3 ? "1.3" : "1.2";
+}
 
-std::string_view format_log_format(LogFormat value) { return value == LogFormat::json ? "json" : "text"; }
+std::string_view format_log_format(LogFormat value) {
+  return value == LogFormat::json ? "json" : "text";
+}
 
 }  // namespace config_values
 }  // namespace weir

@@ -15,7 +15,8 @@ namespace weir::config_values {
 
 using Rejection = std::optional<std::string>;
 
-Rejection parse_integer(std::string_view text, std::int64_t min, std::int64_t max, std::int64_t* out);
+Rejection parse_integer(std::string_view text, std::int64_t min, std::int64_t max,
+                        std::int64_t* out);
 // Accepts true/false, 1/0, yes/no.
 Rejection parse_bool(std::string_view text, bool* out);
 // "host:port", IPv6 as "[::1]:9092".

@@ -32,8 +32,8 @@ struct Field {
   Field(std::string_view key, const char* value) : key(key), value(value) {}
   Field(std::string_view key, const std::string& value) : key(key), value(value) {}
   template <typename Number>
-    requires std::integral<Number>
-  Field(std::string_view key, Number number) : key(key), value(fmt::to_string(number)), is_number(true) {}
+  requires std::integral<Number> Field(std::string_view key, Number number)
+      : key(key), value(fmt::to_string(number)), is_number(true) {}
 
   std::string_view key;
   std::string value;
@@ -42,8 +42,8 @@ struct Field {
 
 void write(Level level, std::string_view message, std::initializer_list<Field> fields = {});
 // The line `write` would print, without the trailing newline; exposed for tests.
-std::string format_line(Format format, Level level, std::string_view timestamp, std::string_view message,
-                        std::initializer_list<Field> fields);
+std::string format_line(Format format, Level level, std::string_view timestamp,
+                        std::string_view message, std::initializer_list<Field> fields);
 
 // A structured event: a short fixed message and the facts as fields, e.g.
 // log::event(Level::info, "connection closed", {{"peer", peer}, {"reason", "idle timeout"}}).

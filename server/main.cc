@@ -1,12 +1,13 @@
 // weir: a Kafka-wire-protocol broker with its log in an embedded RocksDB.
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
 #include <asio.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <mutex>
 #include <string>
-#include <systemd/sd-daemon.h>
-#include <unistd.h>
 
 #include "metrics/http_endpoint.h"
 #include "metrics/registry.h"
@@ -27,15 +28,17 @@ constexpr int exit_start_failure = 1;
 std::string second_signal_line;
 
 extern "C" void exit_on_second_signal(int signal_number) {
-  [[maybe_unused]] auto written = ::write(STDERR_FILENO, second_signal_line.data(), second_signal_line.size());
+  [[maybe_unused]] auto written =
+      ::write(STDERR_FILENO, second_signal_line.data(), second_signal_line.size());
   ::_exit(128 + signal_number);
 }
 
 // After the first SIGTERM/SIGINT a second one ends the process at once, with exit
 // code 128 + signal number, skipping the wait for in-flight requests.
 void exit_at_once_on_next_signal() {
-  second_signal_line = weir::log::format_line(weir::log::current_format(), weir::log::Level::warn,
-                                              weir::log::current_timestamp(), "second signal: exiting at once", {});
+  second_signal_line =
+      weir::log::format_line(weir::log::current_format(), weir::log::Level::warn,
+                             weir::log::current_timestamp(), "second signal: exiting at once", {});
   second_signal_line += '\n';
   struct sigaction action {};
   action.sa_handler = exit_on_second_signal;
@@ -49,7 +52,7 @@ void apply_log_settings(const weir::Config& config) {
   weir::log::parse_level(config.log_level, &level);
   weir::log::set_level(level);
   weir::log::set_format(config.log_format == weir::LogFormat::json ? weir::log::Format::json
-                                                                    : weir::log::Format::text);
+                                                                   : weir::log::Format::text);
 }
 
 // What /health reports on, once it exists. The pointers are cleared before the broker
@@ -62,7 +65,8 @@ struct ServingState {
   weir::metrics::HealthFacts facts() {
     std::lock_guard lock(mutex);
     weir::metrics::HealthFacts facts;
-    if (broker != nullptr) facts.active_connections = static_cast<std::int64_t>(broker->open_connections());
+    if (broker != nullptr)
+      facts.active_connections = static_cast<std::int64_t>(broker->open_connections());
     if (store != nullptr) {
       for (const auto& topic : store->list_topics()) {
         ++facts.topics;
@@ -117,23 +121,26 @@ int main(int argc, char** argv) {
     try {
       metrics_endpoint = std::make_unique<weir::metrics::HttpEndpoint>(
           config.metrics_bind_address->host, config.metrics_bind_address->port,
-          weir::metrics::EndpointSources{metrics_registry, readiness, [&serving] { return serving.facts(); },
-                                         WEIR_VERSION});
+          weir::metrics::EndpointSources{metrics_registry, readiness,
+                                         [&serving] { return serving.facts(); }, WEIR_VERSION});
     } catch (const std::runtime_error& listen_error) {
-      weir::log::event(weir::log::Level::error, "cannot serve metrics", {{"error", listen_error.what()}});
+      weir::log::event(weir::log::Level::error, "cannot serve metrics",
+                       {{"error", listen_error.what()}});
       return exit_start_failure;
     }
-    weir::log::event(weir::log::Level::info, "serving metrics",
-                     {{"address", weir::config_values::format_host_port(*config.metrics_bind_address)}});
+    weir::log::event(
+        weir::log::Level::info, "serving metrics",
+        {{"address", weir::config_values::format_host_port(*config.metrics_bind_address)}});
   }
 
   const auto started = std::chrono::steady_clock::now();
   weir::storage::StoreOptions options;
   options.path = config.storage_path;
   options.producer_id_expiration_ms = config.producer_id_expiration_ms;
-  options.durability_policy = config.durability == "always"     ? weir::storage::DurabilityPolicy::always
-                              : config.durability == "interval" ? weir::storage::DurabilityPolicy::interval
-                                                                : weir::storage::DurabilityPolicy::per_acks;
+  options.durability_policy =
+      config.durability == "always"     ? weir::storage::DurabilityPolicy::always
+      : config.durability == "interval" ? weir::storage::DurabilityPolicy::interval
+                                        : weir::storage::DurabilityPolicy::per_acks;
   options.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
   options.tail_cache_bytes = static_cast<std::size_t>(config.tail_cache_bytes);
   options.retention_check_interval_ms = config.retention_check_interval_ms;
@@ -141,13 +148,14 @@ int main(int argc, char** argv) {
   options.commit_observer = &commit_metrics;
   auto store = weir::storage::Store::open(options, &error);
   if (!store) {
-    weir::log::event(weir::log::Level::error, "cannot open storage", {{"path", config.storage_path}, {"error", error}});
+    weir::log::event(weir::log::Level::error, "cannot open storage",
+                     {{"path", config.storage_path}, {"error", error}});
     return exit_start_failure;
   }
   weir::log::event(weir::log::Level::info, "storage open",
                    {{"path", config.storage_path},
-                    {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                                 started)
+                    {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - started)
                                .count()},
                     {"durability", config.durability}});
 
@@ -195,7 +203,8 @@ int main(int argc, char** argv) {
   // Graceful shutdown: answer what was read, then close connections, then storage
   // (the Store destructor drains the commit pipeline, syncs the WAL and flushes the
   // memtables, so the next start replays nothing).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.shutdown_timeout_secs);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(config.shutdown_timeout_secs);
   weir::log::event(weir::log::Level::info, "shutting down",
                    {{"signal", stop_signal}, {"timeout_secs", config.shutdown_timeout_secs}});
   sd_notify(0, "STOPPING=1");

@@ -1,9 +1,10 @@
 #include "storage/commit_pipeline.h"
 
-#include <algorithm>
-#include <chrono>
 #include <fmt/core.h>
 #include <pthread.h>
+
+#include <algorithm>
+#include <chrono>
 
 #include "storage/keys.h"
 
@@ -15,16 +16,21 @@ namespace {
 constexpr std::size_t initial_queue_capacity = 1024;
 
 std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
 }  // namespace
 
 CommitPipeline::CommitPipeline(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log,
-                               rocksdb::ColumnFamilyHandle* timeindex, TailCache* tail_cache, Settings settings,
-                               ProducerStateOptions producer_state)
-    : db_(db), log_(log), timeindex_(timeindex), tail_cache_(tail_cache), settings_(settings),
+                               rocksdb::ColumnFamilyHandle* timeindex, TailCache* tail_cache,
+                               Settings settings, ProducerStateOptions producer_state)
+    : db_(db),
+      log_(log),
+      timeindex_(timeindex),
+      tail_cache_(tail_cache),
+      settings_(settings),
       producer_state_(producer_state) {
   queue_.reserve(initial_queue_capacity);
   touched_.reserve(initial_queue_capacity);
@@ -33,8 +39,9 @@ CommitPipeline::CommitPipeline(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log
 
 CommitPipeline::~CommitPipeline() { stop(); }
 
-void CommitPipeline::append(PartitionLog* log, std::vector<std::byte> batch, std::int32_t last_offset_delta,
-                            std::int64_t max_timestamp, Durability durability, Done done) {
+void CommitPipeline::append(PartitionLog* log, std::vector<std::byte> batch,
+                            std::int32_t last_offset_delta, std::int64_t max_timestamp,
+                            Durability durability, Done done) {
   std::unique_lock lock(mutex_);
   if (stopped_) {
     lock.unlock();
@@ -46,7 +53,8 @@ void CommitPipeline::append(PartitionLog* log, std::vector<std::byte> batch, std
   // The writer sleeps only on an empty queue, so only the append that makes the queue
   // non-empty needs to wake it.
   const bool was_empty = queue_.empty();
-  queue_.push_back(Append{log, std::move(batch), last_offset_delta, max_timestamp, durability, std::move(done)});
+  queue_.push_back(
+      Append{log, std::move(batch), last_offset_delta, max_timestamp, durability, std::move(done)});
   lock.unlock();
   if (was_empty) wake_.notify_one();
 }
@@ -112,7 +120,8 @@ void CommitPipeline::run() {
       do {
         bytes += draining[end].batch.size();
         ++end;
-      } while (end < draining.size() && bytes + draining[end].batch.size() <= settings_.max_group_bytes);
+      } while (end < draining.size() &&
+               bytes + draining[end].batch.size() <= settings_.max_group_bytes);
       commit(std::span<Append>(draining.data() + begin, end - begin));
       begin = end;
     }
@@ -125,9 +134,12 @@ void CommitPipeline::run() {
 
 bool CommitPipeline::group_needs_sync(bool any_synced_append) const {
   switch (settings_.policy) {
-    case DurabilityPolicy::per_acks: return any_synced_append;
-    case DurabilityPolicy::always: return true;
-    case DurabilityPolicy::interval: return false;
+    case DurabilityPolicy::per_acks:
+      return any_synced_append;
+    case DurabilityPolicy::always:
+      return true;
+    case DurabilityPolicy::interval:
+      return false;
   }
   return true;
 }
@@ -163,7 +175,8 @@ void CommitPipeline::sync_if_interval_elapsed() {
 rocksdb::Status CommitPipeline::sync_wal() {
   const auto started = Clock::now();
   rocksdb::Status status = db_->SyncWAL();
-  if (status.ok() && settings_.observer != nullptr) settings_.observer->wal_synced(Clock::now() - started);
+  if (status.ok() && settings_.observer != nullptr)
+    settings_.observer->wal_synced(Clock::now() - started);
   return status;
 }
 
@@ -188,7 +201,8 @@ void CommitPipeline::commit(std::span<Append> group) {
     // a caller that passed another value would get offsets that overlap after a restart.
     if (append.batch.size() < keys::batch::header_size || append.last_offset_delta < 0 ||
         static_cast<std::int32_t>(keys::get_u32(reinterpret_cast<const char*>(append.batch.data()) +
-                                                keys::batch::last_offset_delta_at)) != append.last_offset_delta) {
+                                                keys::batch::last_offset_delta_at)) !=
+            append.last_offset_delta) {
       append.error = StorageErrc::storage_error;
       continue;
     }
@@ -208,15 +222,17 @@ void CommitPipeline::commit(std::span<Append> group) {
     keys::put_u64(reinterpret_cast<char*>(append.batch.data()) + keys::batch::base_offset_at,
                   static_cast<std::uint64_t>(base_offset));
 
-    const auto log_key = keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(base_offset));
-    rocksdb::Status status =
-        write_batch_.Put(log_, rocksdb::Slice(log_key.data(), log_key.size()),
-                         rocksdb::Slice(reinterpret_cast<const char*>(append.batch.data()), append.batch.size()));
+    const auto log_key =
+        keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(base_offset));
+    rocksdb::Status status = write_batch_.Put(
+        log_, rocksdb::Slice(log_key.data(), log_key.size()),
+        rocksdb::Slice(reinterpret_cast<const char*>(append.batch.data()), append.batch.size()));
     // Kafka's time index: an entry only when the partition's running max grows, so the
     // index stays monotonic and a lookup is one seek.
     if (status.ok() && append.max_timestamp > log->max_timestamp_) {
       log->max_timestamp_ = append.max_timestamp;
-      const auto time_key = keys::offset_key(log->key_prefix_, keys::timestamp_to_key(append.max_timestamp));
+      const auto time_key =
+          keys::offset_key(log->key_prefix_, keys::timestamp_to_key(append.max_timestamp));
       char offset_value[8];
       keys::put_u64(offset_value, static_cast<std::uint64_t>(base_offset));
       status = write_batch_.Put(timeindex_, rocksdb::Slice(time_key.data(), time_key.size()),
@@ -224,7 +240,8 @@ void CommitPipeline::commit(std::span<Append> group) {
     }
     if (status.ok()) status = record_producer(append);
     if (!status.ok()) {
-      fmt::print(stderr, "weir storage: cannot add a batch to the write batch: {}\n", status.ToString());
+      fmt::print(stderr, "weir storage: cannot add a batch to the write batch: {}\n",
+                 status.ToString());
       write_failed = true;
       break;
     }
@@ -288,13 +305,16 @@ void CommitPipeline::commit(std::span<Append> group) {
                          std::make_shared<const std::vector<std::byte>>(std::move(append.batch)));
       }
     }
-    for (PartitionLog* log : touched_) log->high_watermark_.store(log->next_offset_, std::memory_order_release);
+    for (PartitionLog* log : touched_)
+      log->high_watermark_.store(log->next_offset_, std::memory_order_release);
     if (!touched_.empty()) commit_sequence_.fetch_add(1, std::memory_order_acq_rel);
     std::uint64_t committed = 0;
-    for (const Append& append : group) committed += append.error == StorageErrc::ok && !append.duplicate ? 1 : 0;
+    for (const Append& append : group)
+      committed += append.error == StorageErrc::ok && !append.duplicate ? 1 : 0;
     appends_.fetch_add(committed, std::memory_order_relaxed);
     bytes_.fetch_add(group_bytes, std::memory_order_relaxed);
-    if (!touched_.empty() && settings_.observer != nullptr) settings_.observer->group_written(committed, group_bytes);
+    if (!touched_.empty() && settings_.observer != nullptr)
+      settings_.observer->group_written(committed, group_bytes);
   }
 
   for (Append& append : group) {
@@ -324,12 +344,14 @@ void CommitPipeline::commit(std::span<Append> group) {
 bool CommitPipeline::check_producer(Append& append) {
   if (producer_state_.column == nullptr) return true;
   const char* header = reinterpret_cast<const char*>(append.batch.data());
-  append.producer_id = static_cast<std::int64_t>(keys::get_u64(header + keys::batch::producer_id_at));
+  append.producer_id =
+      static_cast<std::int64_t>(keys::get_u64(header + keys::batch::producer_id_at));
   if (append.producer_id < 0) return true;
   append.producer_epoch = static_cast<std::int16_t>(
       (static_cast<unsigned char>(header[keys::batch::producer_epoch_at]) << 8) |
       static_cast<unsigned char>(header[keys::batch::producer_epoch_at + 1]));
-  append.base_sequence = static_cast<std::int32_t>(keys::get_u32(header + keys::batch::base_sequence_at));
+  append.base_sequence =
+      static_cast<std::int32_t>(keys::get_u32(header + keys::batch::base_sequence_at));
 
   ProducerEntry* entry = append.log->producers_.find(append.producer_id);
   // State recovered at open is not in the periodic expiry scan: check its age here so it
@@ -366,7 +388,8 @@ rocksdb::Status CommitPipeline::record_producer(const Append& append) {
   producer_undo_.push_back(ProducerUndo{
       log, append.producer_id, existing ? std::optional<ProducerEntry>(*existing) : std::nullopt});
   ProducerEntry& entry = log->producers_.get_or_create(append.producer_id);
-  const ProducerBatch batch{append.base_sequence, last_sequence_of(append.base_sequence, append.last_offset_delta),
+  const ProducerBatch batch{append.base_sequence,
+                            last_sequence_of(append.base_sequence, append.last_offset_delta),
                             append.base_offset, append.last_offset_delta};
   record_batch(entry, append.producer_epoch, batch, wall_clock_ms());
   if (!log->in_producer_expiry_scan_) {
@@ -374,7 +397,8 @@ rocksdb::Status CommitPipeline::record_producer(const Append& append) {
     logs_with_producers_.push_back(log);
   }
   const auto key = producer_key(log->key_prefix_, append.producer_id);
-  return write_batch_.Put(producer_state_.column, rocksdb::Slice(key.data(), key.size()), encode_entry(entry));
+  return write_batch_.Put(producer_state_.column, rocksdb::Slice(key.data(), key.size()),
+                          encode_entry(entry));
 }
 
 void CommitPipeline::rollback_producers() {
@@ -394,9 +418,11 @@ void CommitPipeline::expire_producers(std::int64_t now_ms) {
   // Kafka checks every 10 minutes (producer.id.expiration.check.interval.ms); a shorter
   // expiration is checked as often as it can take effect.
   constexpr std::int64_t max_check_interval_ms = 600000;
-  next_expiry_scan_ms_ = now_ms + std::clamp<std::int64_t>(producer_state_.expiration_ms, 1, max_check_interval_ms);
+  next_expiry_scan_ms_ =
+      now_ms + std::clamp<std::int64_t>(producer_state_.expiration_ms, 1, max_check_interval_ms);
   for (PartitionLog* log : logs_with_producers_) {
-    for (const std::int64_t producer_id : log->producers_.expire(now_ms, producer_state_.expiration_ms)) {
+    for (const std::int64_t producer_id :
+         log->producers_.expire(now_ms, producer_state_.expiration_ms)) {
       const auto key = producer_key(log->key_prefix_, producer_id);
       write_batch_.Delete(producer_state_.column, rocksdb::Slice(key.data(), key.size()));
     }

@@ -1,6 +1,9 @@
 // CommitPipeline: the single writer of the `log` and `timeindex` column families.
 #pragma once
 
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -12,9 +15,6 @@
 #include <span>
 #include <thread>
 #include <vector>
-
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 
 #include "storage/commit_observer.h"
 #include "storage/partition_log.h"
@@ -61,8 +61,9 @@ class CommitPipeline {
   };
 
   // `tail_cache` may be null (no cache); it is written by the writer thread only.
-  CommitPipeline(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log, rocksdb::ColumnFamilyHandle* timeindex,
-                 TailCache* tail_cache, Settings settings, ProducerStateOptions producer_state = {});
+  CommitPipeline(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log,
+                 rocksdb::ColumnFamilyHandle* timeindex, TailCache* tail_cache, Settings settings,
+                 ProducerStateOptions producer_state = {});
   // Calls stop().
   ~CommitPipeline();
   CommitPipeline(const CommitPipeline&) = delete;
@@ -90,7 +91,7 @@ class CommitPipeline {
     Done done;
     std::int64_t base_offset = -1;        // set by the writer
     StorageErrc error = StorageErrc::ok;  // set by the writer for appends refused alone
-    bool duplicate = false;               // set by the writer: a retry, base_offset is the original's
+    bool duplicate = false;  // set by the writer: a retry, base_offset is the original's
     // Read from the batch header by the writer; producer_id -1 for a plain batch.
     std::int64_t producer_id = -1;
     std::int16_t producer_epoch = -1;
@@ -147,8 +148,8 @@ class CommitPipeline {
   std::vector<ProducerUndo> producer_undo_;
   std::vector<PartitionLog*> logs_with_producers_;
   std::int64_t next_expiry_scan_ms_ = 0;
-  bool needs_resume_ = false;         // the last write failed; RocksDB may be read-only
-  bool unsynced_writes_ = false;      // written since the last WAL fsync
+  bool needs_resume_ = false;     // the last write failed; RocksDB may be read-only
+  bool unsynced_writes_ = false;  // written since the last WAL fsync
   Clock::time_point last_sync_ = Clock::now();
 
   std::atomic<std::uint64_t> groups_{0};

@@ -2,12 +2,12 @@
 // each one beside it.
 #pragma once
 
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
 
 #include "storage/store.h"
 

@@ -1,15 +1,15 @@
 // Store's deletions: DeleteRecords, retention, and the log start offset they move. Topic
 // deletion lives beside topic creation in store.cc.
+#include <fmt/core.h>
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/write_batch.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <limits>
 #include <optional>
-
-#include <fmt/core.h>
-#include <rocksdb/db.h>
-#include <rocksdb/iterator.h>
-#include <rocksdb/write_batch.h>
 
 #include "storage/keys.h"
 #include "storage/metadata.h"
@@ -25,7 +25,8 @@ using Key = std::array<char, keys::log_key_size>;
 rocksdb::Slice as_slice(const Key& key) { return {key.data(), key.size()}; }
 
 bool has_prefix(const rocksdb::Slice& key, const Prefix& prefix) {
-  return key.size() == keys::log_key_size && std::memcmp(key.data(), prefix.data(), prefix.size()) == 0;
+  return key.size() == keys::log_key_size &&
+         std::memcmp(key.data(), prefix.data(), prefix.size()) == 0;
 }
 
 std::int64_t offset_of(const rocksdb::Slice& key) {
@@ -36,17 +37,22 @@ std::int64_t offset_of(const rocksdb::Slice& key) {
 // value is too short to be a batch.
 std::optional<std::int64_t> batch_end(std::int64_t base_offset, const rocksdb::Slice& value) {
   if (value.size() < keys::batch::header_size) return std::nullopt;
-  return base_offset + static_cast<std::int32_t>(keys::get_u32(value.data() + keys::batch::last_offset_delta_at)) + 1;
+  return base_offset +
+         static_cast<std::int32_t>(
+             keys::get_u32(value.data() + keys::batch::last_offset_delta_at)) +
+         1;
 }
 
 std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
 }  // namespace
 
-StorageErrc Store::delete_records(PartitionLog* log, std::int64_t offset, std::int64_t* low_watermark) {
+StorageErrc Store::delete_records(PartitionLog* log, std::int64_t offset,
+                                  std::int64_t* low_watermark) {
   if (log == nullptr) return StorageErrc::unknown_topic_or_partition;
   std::lock_guard lock(deletion_mutex_);
   if (log->deleted()) return StorageErrc::unknown_topic_or_partition;
@@ -69,7 +75,8 @@ StorageErrc Store::delete_below(PartitionLog* log, std::int64_t new_log_start_of
   std::int64_t range_end = new_log_start_offset;
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_));
-    it->SeekForPrev(as_slice(keys::offset_key(prefix, static_cast<std::uint64_t>(new_log_start_offset))));
+    it->SeekForPrev(
+        as_slice(keys::offset_key(prefix, static_cast<std::uint64_t>(new_log_start_offset))));
     if (it->Valid() && has_prefix(it->key(), prefix)) {
       const auto end = batch_end(offset_of(it->key()), it->value());
       if (end && *end > new_log_start_offset) range_end = offset_of(it->key());
@@ -85,7 +92,9 @@ StorageErrc Store::delete_below(PartitionLog* log, std::int64_t new_log_start_of
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), timeindex_));
     for (it->Seek(as_slice(lower)); it->Valid() && has_prefix(it->key(), prefix); it->Next()) {
-      if (it->value().size() != 8 || static_cast<std::int64_t>(keys::get_u64(it->value().data())) >= range_end) break;
+      if (it->value().size() != 8 ||
+          static_cast<std::int64_t>(keys::get_u64(it->value().data())) >= range_end)
+        break;
       first_kept_time_key = it->key().ToString();
     }
     if (!it->status().ok()) return StorageErrc::storage_error;
@@ -94,18 +103,21 @@ StorageErrc Store::delete_below(PartitionLog* log, std::int64_t new_log_start_of
   rocksdb::WriteBatch batch;
   const Key upper = keys::offset_key(prefix, static_cast<std::uint64_t>(range_end));
   rocksdb::Status status = batch.DeleteRange(log_, as_slice(lower), as_slice(upper));
-  if (status.ok() && first_kept_time_key) status = batch.DeleteRange(timeindex_, as_slice(lower), *first_kept_time_key);
+  if (status.ok() && first_kept_time_key)
+    status = batch.DeleteRange(timeindex_, as_slice(lower), *first_kept_time_key);
   char start_value[8];
   keys::put_u64(start_value, static_cast<std::uint64_t>(new_log_start_offset));
   if (status.ok())
-    status = batch.Put(meta_, metadata::log_start_key(log->topic().internal_id, static_cast<std::uint32_t>(log->partition())),
+    status = batch.Put(meta_,
+                       metadata::log_start_key(log->topic().internal_id,
+                                               static_cast<std::uint32_t>(log->partition())),
                        rocksdb::Slice(start_value, sizeof start_value));
   rocksdb::WriteOptions synced;
   synced.sync = true;
   if (status.ok()) status = db_->Write(synced, &batch);
   if (!status.ok()) {
-    fmt::print(stderr, "weir storage: cannot delete below offset {} of {}-{}: {}\n", new_log_start_offset,
-               log->topic().name, log->partition(), status.ToString());
+    fmt::print(stderr, "weir storage: cannot delete below offset {} of {}-{}: {}\n",
+               new_log_start_offset, log->topic().name, log->partition(), status.ToString());
     return StorageErrc::storage_error;
   }
   log->log_start_offset_.store(new_log_start_offset, std::memory_order_release);
@@ -159,7 +171,8 @@ std::int64_t Store::retention_start_offset(PartitionLog* log, const RetentionPol
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const auto end = batch_end(offset_of(it->key()), it->value());
       if (!end) break;
-      const auto max_timestamp = static_cast<std::int64_t>(keys::get_u64(it->value().data() + keys::batch::max_timestamp_at));
+      const auto max_timestamp = static_cast<std::int64_t>(
+          keys::get_u64(it->value().data() + keys::batch::max_timestamp_at));
       if (max_timestamp >= cutoff) break;
       start = std::max(start, *end);
     }
@@ -170,7 +183,8 @@ std::int64_t Store::retention_start_offset(PartitionLog* log, const RetentionPol
     std::uint64_t kept = 0;
     for (it->SeekToLast(); it->Valid(); it->Prev()) {
       if (kept >= static_cast<std::uint64_t>(policy.retention_bytes)) {
-        if (const auto end = batch_end(offset_of(it->key()), it->value())) start = std::max(start, *end);
+        if (const auto end = batch_end(offset_of(it->key()), it->value()))
+          start = std::max(start, *end);
         break;
       }
       kept += it->value().size();
@@ -183,7 +197,8 @@ std::int64_t Store::retention_start_offset(PartitionLog* log, const RetentionPol
 void Store::run_retention() {
   // Capped at a year: a longer wait would overflow the clock's nanosecond count.
   constexpr std::int64_t longest_interval_ms = 31536000000;
-  const auto interval = std::chrono::milliseconds(std::min(options_.retention_check_interval_ms, longest_interval_ms));
+  const auto interval = std::chrono::milliseconds(
+      std::min(options_.retention_check_interval_ms, longest_interval_ms));
   std::unique_lock lock(retention_mutex_);
   while (!retention_wake_.wait_for(lock, interval, [this] { return retention_stopping_; })) {
     lock.unlock();
@@ -193,7 +208,8 @@ void Store::run_retention() {
 }
 
 void Store::start_retention() {
-  if (options_.retention_check_interval_ms > 0) retention_thread_ = std::thread([this] { run_retention(); });
+  if (options_.retention_check_interval_ms > 0)
+    retention_thread_ = std::thread([this] { run_retention(); });
 }
 
 void Store::stop_retention() {

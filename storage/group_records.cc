@@ -100,7 +100,8 @@ bool decode_offset(Cursor key, std::string_view value, CommittedOffset* out) {
 }
 
 StorageErrc write(rocksdb::DB* db, rocksdb::WriteBatch& batch) {
-  return db->Write(rocksdb::WriteOptions(), &batch).ok() ? StorageErrc::ok : StorageErrc::storage_error;
+  return db->Write(rocksdb::WriteOptions(), &batch).ok() ? StorageErrc::ok
+                                                         : StorageErrc::storage_error;
 }
 
 rocksdb::ColumnFamilyHandle* find_column(const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
@@ -117,7 +118,8 @@ StorageErrc Store::put_group_membership(std::string_view group_id, std::string_v
   return write(db_.get(), batch);
 }
 
-StorageErrc Store::put_committed_offsets(std::string_view group_id, const std::vector<CommittedOffset>& offsets) {
+StorageErrc Store::put_committed_offsets(std::string_view group_id,
+                                         const std::vector<CommittedOffset>& offsets) {
   rocksdb::ColumnFamilyHandle* column = find_column(handles_);
   rocksdb::WriteBatch batch;
   for (const auto& offset : offsets)
@@ -129,25 +131,29 @@ StorageErrc Store::delete_committed_offsets(std::string_view group_id,
                                             const std::vector<TopicPartitionName>& partitions) {
   rocksdb::ColumnFamilyHandle* column = find_column(handles_);
   rocksdb::WriteBatch batch;
-  for (const auto& partition : partitions) batch.Delete(column, offset_key(group_id, partition.topic, partition.partition));
+  for (const auto& partition : partitions)
+    batch.Delete(column, offset_key(group_id, partition.topic, partition.partition));
   return write(db_.get(), batch);
 }
 
 StorageErrc Store::delete_group(std::string_view group_id) {
   rocksdb::WriteBatch batch;
-  batch.DeleteRange(find_column(handles_), group_key(group_id, membership_kind), group_key(group_id, past_last_kind));
+  batch.DeleteRange(find_column(handles_), group_key(group_id, membership_kind),
+                    group_key(group_id, past_last_kind));
   return write(db_.get(), batch);
 }
 
 StorageErrc Store::load_groups(std::vector<StoredGroup>* groups) const {
   groups->clear();
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), find_column(handles_)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), find_column(handles_)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     Cursor key{std::string_view(it->key().data(), it->key().size())};
     const std::string_view group_id = key.sized();
     const std::string_view kind = key.take(1);
     if (!key.ok) return StorageErrc::storage_error;
-    if (groups->empty() || groups->back().group_id != group_id) groups->push_back(StoredGroup{std::string(group_id), {}, {}});
+    if (groups->empty() || groups->back().group_id != group_id)
+      groups->push_back(StoredGroup{std::string(group_id), {}, {}});
     const std::string_view value(it->value().data(), it->value().size());
     if (kind[0] == membership_kind && key.data.empty()) {
       groups->back().membership = std::string(value);

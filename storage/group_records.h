@@ -15,7 +15,7 @@ struct CommittedOffset {
   std::int32_t partition = 0;
   std::int64_t offset = -1;
   std::int32_t leader_epoch = -1;
-  std::string metadata;                  // the client's commit metadata string, as given
+  std::string metadata;                   // the client's commit metadata string, as given
   std::int64_t commit_timestamp_ms = -1;  // wall clock of the commit
 };
 
@@ -26,7 +26,7 @@ struct TopicPartitionName {
 
 struct StoredGroup {
   std::string group_id;
-  std::string membership;  // the coordinator's record; empty if none was ever stored
+  std::string membership;                // the coordinator's record; empty if none was ever stored
   std::vector<CommittedOffset> offsets;  // sorted by topic, then partition
 };
 

@@ -10,9 +10,9 @@
 
 namespace weir::storage::keys {
 
-constexpr std::size_t prefix_size = 8;            // topic internal id u32 ‖ partition u32
-constexpr std::size_t log_key_size = 16;          // prefix ‖ base_offset u64
-constexpr std::size_t timeindex_key_size = 16;    // prefix ‖ (timestamp ^ sign bit) u64
+constexpr std::size_t prefix_size = 8;          // topic internal id u32 ‖ partition u32
+constexpr std::size_t log_key_size = 16;        // prefix ‖ base_offset u64
+constexpr std::size_t timeindex_key_size = 16;  // prefix ‖ (timestamp ^ sign bit) u64
 
 inline void put_u32(char* out, std::uint32_t value) {
   for (int i = 3; i >= 0; --i) {

@@ -60,10 +60,11 @@ class Cursor {
 }  // namespace
 
 bool is_valid_topic_name(std::string_view name) {
-  if (name.empty() || name.size() > max_topic_name_length || name == "." || name == "..") return false;
+  if (name.empty() || name.size() > max_topic_name_length || name == "." || name == "..")
+    return false;
   for (char c : name) {
-    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                         c == '.' || c == '_' || c == '-';
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!allowed) return false;
   }
   return true;
@@ -146,12 +147,14 @@ Uuid random_uuid() {
 }
 
 std::string to_kafka_base64(const Uuid& uuid) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static constexpr char alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   out.reserve(22);
   std::size_t i = 0;
   for (; i + 3 <= uuid.size(); i += 3) {
-    const std::uint32_t group = (std::uint32_t{uuid[i]} << 16) | (std::uint32_t{uuid[i + 1]} << 8) | uuid[i + 2];
+    const std::uint32_t group =
+        (std::uint32_t{uuid[i]} << 16) | (std::uint32_t{uuid[i + 1]} << 8) | uuid[i + 2];
     for (int shift = 18; shift >= 0; shift -= 6) out.push_back(alphabet[(group >> shift) & 0x3f]);
   }
   // 16 = 5 * 3 + 1: one byte left, two characters, no padding.

@@ -28,7 +28,9 @@ class PartitionLog {
   // One past the last committed offset: the offset the next appended record will get.
   std::int64_t high_watermark() const { return high_watermark_.load(std::memory_order_acquire); }
   // The first offset still in the log.
-  std::int64_t log_start_offset() const { return log_start_offset_.load(std::memory_order_acquire); }
+  std::int64_t log_start_offset() const {
+    return log_start_offset_.load(std::memory_order_acquire);
+  }
   // True once the topic has been deleted: appends and reads through this handle fail
   // with unknown_topic_or_partition.
   bool deleted() const { return deleted_.load(std::memory_order_acquire); }
@@ -53,7 +55,8 @@ class PartitionLog {
 
   // Owned by the commit pipeline's writer thread (and by Store::open before it starts).
   std::int64_t next_offset_ = 0;
-  std::int64_t max_timestamp_ = std::numeric_limits<std::int64_t>::min();  // running max for `timeindex`
+  std::int64_t max_timestamp_ =
+      std::numeric_limits<std::int64_t>::min();  // running max for `timeindex`
   // Values at the start of the group being written, restored if the write fails.
   std::int64_t group_start_next_offset_ = 0;
   std::int64_t group_start_max_timestamp_ = 0;

@@ -27,8 +27,8 @@ std::int32_t last_sequence_of(std::int32_t first_sequence, std::int32_t last_off
   return static_cast<std::int32_t>(last > max ? last - max - 1 : last);
 }
 
-SequenceCheck check_sequence(const ProducerEntry* entry, std::int16_t epoch, std::int32_t first_sequence,
-                             std::int32_t last_sequence) {
+SequenceCheck check_sequence(const ProducerEntry* entry, std::int16_t epoch,
+                             std::int32_t first_sequence, std::int32_t last_sequence) {
   SequenceCheck result;
   // No entry: a new producer, or one whose state expired; Kafka (since KIP-360) accepts
   // any sequence then rather than answering UNKNOWN_PRODUCER_ID.
@@ -46,18 +46,21 @@ SequenceCheck check_sequence(const ProducerEntry* entry, std::int16_t epoch, std
     result.verdict = SequenceVerdict::invalid_producer_epoch;
   } else if (epoch > entry->epoch) {
     if (first_sequence != 0) result.verdict = SequenceVerdict::out_of_order_sequence;
-  } else if (!entry->batches.empty() && !in_sequence(entry->batches.back().last_sequence, first_sequence)) {
+  } else if (!entry->batches.empty() &&
+             !in_sequence(entry->batches.back().last_sequence, first_sequence)) {
     result.verdict = SequenceVerdict::out_of_order_sequence;
   }
   return result;
 }
 
-void record_batch(ProducerEntry& entry, std::int16_t epoch, const ProducerBatch& batch, std::int64_t now_ms) {
+void record_batch(ProducerEntry& entry, std::int16_t epoch, const ProducerBatch& batch,
+                  std::int64_t now_ms) {
   if (epoch != entry.epoch) {
     entry.epoch = epoch;
     entry.batches.clear();
   }
-  if (entry.batches.size() == ProducerEntry::max_batches) entry.batches.erase(entry.batches.begin());
+  if (entry.batches.size() == ProducerEntry::max_batches)
+    entry.batches.erase(entry.batches.begin());
   entry.batches.push_back(batch);
   entry.last_append_ms = now_ms;
 }
@@ -82,12 +85,15 @@ std::string encode_entry(const ProducerEntry& entry) {
 }
 
 std::optional<ProducerEntry> decode_entry(std::string_view value) {
-  if (value.size() < entry_header_size || static_cast<std::uint8_t>(value[0]) != entry_version) return std::nullopt;
+  if (value.size() < entry_header_size || static_cast<std::uint8_t>(value[0]) != entry_version)
+    return std::nullopt;
   const std::size_t count = static_cast<std::uint8_t>(value[11]);
-  if (count > ProducerEntry::max_batches || value.size() != entry_header_size + count * batch_record_size)
+  if (count > ProducerEntry::max_batches ||
+      value.size() != entry_header_size + count * batch_record_size)
     return std::nullopt;
   ProducerEntry entry;
-  entry.epoch = static_cast<std::int16_t>((static_cast<std::uint8_t>(value[1]) << 8) | static_cast<std::uint8_t>(value[2]));
+  entry.epoch = static_cast<std::int16_t>((static_cast<std::uint8_t>(value[1]) << 8) |
+                                          static_cast<std::uint8_t>(value[2]));
   entry.last_append_ms = static_cast<std::int64_t>(keys::get_u64(value.data() + 3));
   const char* in = value.data() + entry_header_size;
   for (std::size_t i = 0; i < count; ++i, in += batch_record_size) {
@@ -114,7 +120,8 @@ ProducerEntry* ProducerStateTable::find(std::int64_t producer_id) {
   return found == entries_.end() ? nullptr : &found->second;
 }
 
-std::vector<std::int64_t> ProducerStateTable::expire(std::int64_t now_ms, std::int64_t expiration_ms) {
+std::vector<std::int64_t> ProducerStateTable::expire(std::int64_t now_ms,
+                                                     std::int64_t expiration_ms) {
   std::vector<std::int64_t> expired;
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (now_ms - it->second.last_append_ms > expiration_ms) {

@@ -61,12 +61,13 @@ std::int32_t last_sequence_of(std::int32_t first_sequence, std::int32_t last_off
 //   no entry (new, or expired)                     -> append, whatever the sequence
 //   newer epoch: first_sequence must be 0          -> else out_of_order_sequence
 //   same epoch: first_sequence = last recorded + 1 -> else out_of_order_sequence
-SequenceCheck check_sequence(const ProducerEntry* entry, std::int16_t epoch, std::int32_t first_sequence,
-                             std::int32_t last_sequence);
+SequenceCheck check_sequence(const ProducerEntry* entry, std::int16_t epoch,
+                             std::int32_t first_sequence, std::int32_t last_sequence);
 
 // Records an appended batch: a newer epoch starts the entry afresh; the oldest of more
 // than five batches is forgotten.
-void record_batch(ProducerEntry& entry, std::int16_t epoch, const ProducerBatch& batch, std::int64_t now_ms);
+void record_batch(ProducerEntry& entry, std::int16_t epoch, const ProducerBatch& batch,
+                  std::int64_t now_ms);
 
 // The value stored in the `producers` column family (docs/storage.md). decode_entry
 // returns nullopt for a truncated, padded or unknown-version value.
@@ -83,7 +84,9 @@ class ProducerStateTable {
  public:
   ProducerEntry* find(std::int64_t producer_id);
   ProducerEntry& get_or_create(std::int64_t producer_id) { return entries_[producer_id]; }
-  void restore(std::int64_t producer_id, ProducerEntry entry) { entries_[producer_id] = std::move(entry); }
+  void restore(std::int64_t producer_id, ProducerEntry entry) {
+    entries_[producer_id] = std::move(entry);
+  }
   void erase(std::int64_t producer_id) { entries_.erase(producer_id); }
   // Removes the entries idle for longer than expiration_ms and returns their ids.
   std::vector<std::int64_t> expire(std::int64_t now_ms, std::int64_t expiration_ms);

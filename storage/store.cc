@@ -1,15 +1,15 @@
 #include "storage/store.h"
 
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/transaction_log.h>
+#include <rocksdb/write_batch.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <limits>
-
-#include <rocksdb/db.h>
-#include <rocksdb/iterator.h>
-#include <rocksdb/transaction_log.h>
-#include <rocksdb/write_batch.h>
 
 #include "storage/commit_pipeline.h"
 #include "storage/db_options.h"
@@ -23,10 +23,13 @@ namespace weir::storage {
 namespace {
 
 bool has_prefix(const rocksdb::Slice& key, const std::array<char, keys::prefix_size>& prefix) {
-  return key.size() == keys::log_key_size && std::memcmp(key.data(), prefix.data(), prefix.size()) == 0;
+  return key.size() == keys::log_key_size &&
+         std::memcmp(key.data(), prefix.data(), prefix.size()) == 0;
 }
 
-rocksdb::Slice as_slice(const std::array<char, keys::log_key_size>& key) { return {key.data(), key.size()}; }
+rocksdb::Slice as_slice(const std::array<char, keys::log_key_size>& key) {
+  return {key.data(), key.size()};
+}
 
 // Kafka treats '.' and '_' alike when checking for colliding names (metric names
 // replace one with the other).
@@ -43,14 +46,16 @@ bool valid_topic_name(std::string_view name) { return metadata::is_valid_topic_n
 PartitionLog::PartitionLog(std::shared_ptr<const TopicDescription> topic, std::int32_t partition)
     : topic_(std::move(topic)),
       partition_(partition),
-      key_prefix_(keys::partition_prefix(topic_->internal_id, static_cast<std::uint32_t>(partition))) {}
+      key_prefix_(
+          keys::partition_prefix(topic_->internal_id, static_cast<std::uint32_t>(partition))) {}
 
 Store::Store(const StoreOptions& options) : options_(options) {}
 
 std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* error) {
   std::unique_ptr<Store> store(new Store(options));
   std::string reason;
-  if (!store->open_database(&reason) || !store->load_metadata(&reason) || !store->load_producer_state(&reason)) {
+  if (!store->open_database(&reason) || !store->load_metadata(&reason) ||
+      !store->load_producer_state(&reason)) {
     if (error != nullptr) *error = reason;
     return nullptr;
   }
@@ -60,9 +65,9 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string* err
   settings.flush_interval = std::max(options.flush_interval, std::chrono::milliseconds(1));
   settings.observer = options.commit_observer;
   store->tail_cache_ = std::make_unique<TailCache>(options.tail_cache_bytes);
-  store->pipeline_ = std::make_unique<CommitPipeline>(store->db_.get(), store->log_, store->timeindex_,
-                                                      store->tail_cache_.get(), settings,
-                                                      ProducerStateOptions{store->producers_, options.producer_id_expiration_ms});
+  store->pipeline_ = std::make_unique<CommitPipeline>(
+      store->db_.get(), store->log_, store->timeindex_, store->tail_cache_.get(), settings,
+      ProducerStateOptions{store->producers_, options.producer_id_expiration_ms});
   store->readers_ = std::make_unique<ReaderPool>(options.reader_threads);
   store->start_retention();
   return store;
@@ -99,7 +104,8 @@ bool Store::open_database(std::string* error) {
   std::vector<std::string> existing;
   const bool is_new = !rocksdb::DB::ListColumnFamilies(db_options, options_.path, &existing).ok();
   for (const auto& name : existing) {
-    const bool known = std::any_of(columns.begin(), columns.end(), [&](const auto& c) { return c.name == name; });
+    const bool known =
+        std::any_of(columns.begin(), columns.end(), [&](const auto& c) { return c.name == name; });
     if (!known) columns.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   rocksdb::DB* db = nullptr;
@@ -108,7 +114,8 @@ bool Store::open_database(std::string* error) {
     // each rewriting and fsyncing the OPTIONS file. CreateColumnFamilies writes it once:
     // a first start went from 27 to 19 fsyncs and from 130-230 ms to 15-100 ms here.
     std::vector<rocksdb::ColumnFamilyDescriptor> default_only{columns.back()};
-    rocksdb::Status status = rocksdb::DB::Open(db_options, options_.path, default_only, &handles_, &db);
+    rocksdb::Status status =
+        rocksdb::DB::Open(db_options, options_.path, default_only, &handles_, &db);
     if (status.ok()) {
       columns.pop_back();
       std::vector<rocksdb::ColumnFamilyHandle*> created;
@@ -125,7 +132,8 @@ bool Store::open_database(std::string* error) {
       return false;
     }
   } else {
-    const rocksdb::Status status = rocksdb::DB::Open(db_options, options_.path, columns, &handles_, &db);
+    const rocksdb::Status status =
+        rocksdb::DB::Open(db_options, options_.path, columns, &handles_, &db);
     if (!status.ok()) {
       *error = status.ToString();
       return false;
@@ -143,7 +151,8 @@ bool Store::open_database(std::string* error) {
 
 bool Store::load_metadata(std::string* error) {
   std::string value;
-  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), meta_, metadata::format_version_key, &value);
+  rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), meta_, metadata::format_version_key, &value);
   if (status.IsNotFound()) {
     // First open: the format version, the cluster id and the id counter land together.
     rocksdb::WriteBatch batch;
@@ -183,8 +192,8 @@ bool Store::load_metadata(std::string* error) {
   next_internal_id_ = *next_id;
 
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
-  for (it->Seek(metadata::topic_key_prefix); it->Valid() && it->key().starts_with(metadata::topic_key_prefix);
-       it->Next()) {
+  for (it->Seek(metadata::topic_key_prefix);
+       it->Valid() && it->key().starts_with(metadata::topic_key_prefix); it->Next()) {
     const std::string_view name(it->key().data() + metadata::topic_key_prefix.size(),
                                 it->key().size() - metadata::topic_key_prefix.size());
     auto decoded = metadata::decode_topic(name, it->value().ToStringView());
@@ -224,14 +233,16 @@ bool Store::recover_partitions(Topic& topic, std::string* error) {
         *error = "corrupt last batch in " + topic.description->name + "-" + std::to_string(index);
         return false;
       }
-      const auto base_offset = static_cast<std::int64_t>(keys::get_u64(log_it->key().data() + keys::prefix_size));
+      const auto base_offset =
+          static_cast<std::int64_t>(keys::get_u64(log_it->key().data() + keys::prefix_size));
       const auto last_offset_delta =
           static_cast<std::int32_t>(keys::get_u32(last.data() + keys::batch::last_offset_delta_at));
       log->next_offset_ = base_offset + last_offset_delta + 1;
 
       log_it->Seek(as_slice(keys::offset_key(prefix, 0)));
       if (log_it->Valid() && has_prefix(log_it->key(), prefix))
-        log->log_start_offset_.store(static_cast<std::int64_t>(keys::get_u64(log_it->key().data() + keys::prefix_size)));
+        log->log_start_offset_.store(
+            static_cast<std::int64_t>(keys::get_u64(log_it->key().data() + keys::prefix_size)));
     }
     if (!log_it->status().ok()) {
       *error = "cannot recover " + topic.description->name + ": " + log_it->status().ToString();
@@ -240,24 +251,28 @@ bool Store::recover_partitions(Topic& topic, std::string* error) {
     // A deletion stores the log start offset it moved to: it may lie inside the first
     // remaining batch, or at the high watermark of a partition it emptied.
     std::string start_value;
-    const rocksdb::Status start_status =
-        db_->Get(rocksdb::ReadOptions(), meta_,
-                 metadata::log_start_key(topic.description->internal_id, static_cast<std::uint32_t>(index)), &start_value);
+    const rocksdb::Status start_status = db_->Get(
+        rocksdb::ReadOptions(), meta_,
+        metadata::log_start_key(topic.description->internal_id, static_cast<std::uint32_t>(index)),
+        &start_value);
     if (start_status.ok() && start_value.size() == 8) {
       const auto stored_start = static_cast<std::int64_t>(keys::get_u64(start_value.data()));
       log->log_start_offset_.store(std::max(log->log_start_offset_.load(), stored_start));
       log->next_offset_ = std::max(log->next_offset_, stored_start);
     } else if (!start_status.ok() && !start_status.IsNotFound()) {
-      *error = "cannot recover the log start offset of " + topic.description->name + ": " + start_status.ToString();
+      *error = "cannot recover the log start offset of " + topic.description->name + ": " +
+               start_status.ToString();
       return false;
     }
     log->high_watermark_.store(log->next_offset_);
 
     time_it->SeekForPrev(as_slice(keys::offset_key(prefix, last_key)));
     if (time_it->Valid() && has_prefix(time_it->key(), prefix))
-      log->max_timestamp_ = keys::timestamp_from_key(keys::get_u64(time_it->key().data() + keys::prefix_size));
+      log->max_timestamp_ =
+          keys::timestamp_from_key(keys::get_u64(time_it->key().data() + keys::prefix_size));
     if (!time_it->status().ok()) {
-      *error = "cannot recover the time index of " + topic.description->name + ": " + time_it->status().ToString();
+      *error = "cannot recover the time index of " + topic.description->name + ": " +
+               time_it->status().ToString();
       return false;
     }
     topic.partitions.push_back(std::move(log));
@@ -274,15 +289,18 @@ void Store::insert_topic(std::unique_ptr<Topic> topic) {
 std::string Store::cluster_id() const { return cluster_id_; }
 
 StorageErrc Store::create_topic(std::string_view name, std::int32_t partitions,
-                                std::map<std::string, std::string> configs, TopicDescription* created) {
+                                std::map<std::string, std::string> configs,
+                                TopicDescription* created) {
   if (!metadata::is_valid_topic_name(name)) return StorageErrc::invalid_topic_name;
-  if (partitions <= 0 || partitions > options_.max_partitions_per_topic) return StorageErrc::invalid_partitions;
+  if (partitions <= 0 || partitions > options_.max_partitions_per_topic)
+    return StorageErrc::invalid_partitions;
 
   std::lock_guard create_lock(create_mutex_);
   auto description = std::make_shared<TopicDescription>();
   {
     std::shared_lock lock(topics_mutex_);
-    if (topics_by_name_.find(name) != topics_by_name_.end()) return StorageErrc::topic_already_exists;
+    if (topics_by_name_.find(name) != topics_by_name_.end())
+      return StorageErrc::topic_already_exists;
     // Random v4 ids cannot realistically collide, but a duplicate would make
     // find_topic(id) ambiguous, so draw again if it ever happens.
     do {
@@ -291,7 +309,8 @@ StorageErrc Store::create_topic(std::string_view name, std::int32_t partitions,
   }
   const std::string collides_as = collision_name(name);
   if (collision_names_.count(collides_as) != 0) return StorageErrc::invalid_topic_name;
-  if (next_internal_id_ == std::numeric_limits<std::uint32_t>::max()) return StorageErrc::storage_error;
+  if (next_internal_id_ == std::numeric_limits<std::uint32_t>::max())
+    return StorageErrc::storage_error;
 
   description->name = name;
   description->internal_id = next_internal_id_;
@@ -339,9 +358,12 @@ StorageErrc Store::delete_topic(std::string_view name) {
   const auto next_topic_key = keys::offset_key(keys::partition_prefix(id + 1, 0), 0);
   rocksdb::WriteBatch batch;
   rocksdb::Status status = batch.Delete(meta_, metadata::topic_key(name));
-  if (status.ok()) status = batch.DeleteRange(meta_, metadata::log_start_key(id, 0), metadata::log_start_key(id + 1, 0));
+  if (status.ok())
+    status = batch.DeleteRange(meta_, metadata::log_start_key(id, 0),
+                               metadata::log_start_key(id + 1, 0));
   if (status.ok()) status = batch.DeleteRange(log_, as_slice(first_key), as_slice(next_topic_key));
-  if (status.ok()) status = batch.DeleteRange(timeindex_, as_slice(first_key), as_slice(next_topic_key));
+  if (status.ok())
+    status = batch.DeleteRange(timeindex_, as_slice(first_key), as_slice(next_topic_key));
   rocksdb::WriteOptions synced;
   synced.sync = true;
   if (status.ok()) status = db_->Write(synced, &batch);
@@ -378,7 +400,8 @@ std::vector<TopicDescription> Store::list_topics() const {
     topics.reserve(topics_by_name_.size());
     for (const auto& [name, topic] : topics_by_name_) topics.push_back(*topic->description);
   }
-  std::sort(topics.begin(), topics.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::sort(topics.begin(), topics.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   return topics;
 }
 
@@ -392,8 +415,10 @@ PartitionLog* Store::partition(std::string_view topic, std::int32_t partition) {
 }
 
 void Store::append(PartitionLog* log, std::vector<std::byte> batch, std::int32_t last_offset_delta,
-                   std::int64_t max_timestamp, Durability durability, std::function<void(const AppendResult&)> done) {
-  pipeline_->append(log, std::move(batch), last_offset_delta, max_timestamp, durability, std::move(done));
+                   std::int64_t max_timestamp, Durability durability,
+                   std::function<void(const AppendResult&)> done) {
+  pipeline_->append(log, std::move(batch), last_offset_delta, max_timestamp, durability,
+                    std::move(done));
 }
 
 void Store::probe_commit_pipeline(std::function<void()> answered) {
@@ -421,7 +446,8 @@ std::optional<ReadResult> Store::read_from_memory(PartitionLog* log, std::int64_
   }
   if (fetch_offset == result.high_watermark) return result;
   const std::size_t limit = static_cast<std::size_t>(std::max<std::int32_t>(max_bytes, 0));
-  if (tail_cache_->read(*log->tail_, fetch_offset, result.high_watermark, limit, &result.records)) return result;
+  if (tail_cache_->read(*log->tail_, fetch_offset, result.high_watermark, limit, &result.records))
+    return result;
   return std::nullopt;
 }
 
@@ -430,7 +456,8 @@ void Store::submit_read(std::function<void()> job) { readers_->submit(std::move(
 void Store::wait_for_reads() { readers_->wait_idle(); }
 
 ReadResult Store::read(PartitionLog* log, std::int64_t fetch_offset, std::int32_t max_bytes) const {
-  if (auto from_memory = read_from_memory(log, fetch_offset, max_bytes)) return std::move(*from_memory);
+  if (auto from_memory = read_from_memory(log, fetch_offset, max_bytes))
+    return std::move(*from_memory);
   ReadResult result;
   result.high_watermark = log->high_watermark();
   result.log_start_offset = log->log_start_offset();
@@ -441,7 +468,8 @@ ReadResult Store::read(PartitionLog* log, std::int64_t fetch_offset, std::int32_
   }
 
   const auto lower = keys::offset_key(log->key_prefix_, 0);
-  const auto upper = keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(result.high_watermark));
+  const auto upper =
+      keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(result.high_watermark));
   const rocksdb::Slice lower_bound = as_slice(lower);
   const rocksdb::Slice upper_bound = as_slice(upper);
   rocksdb::ReadOptions options;
@@ -450,8 +478,11 @@ ReadResult Store::read(PartitionLog* log, std::int64_t fetch_offset, std::int32_
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, log_));
 
   // The batch containing fetch_offset is the last one whose base offset is <= it.
-  it->SeekForPrev(as_slice(keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(fetch_offset))));
-  if (!it->Valid()) it->Seek(as_slice(keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(fetch_offset))));
+  it->SeekForPrev(
+      as_slice(keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(fetch_offset))));
+  if (!it->Valid())
+    it->Seek(
+        as_slice(keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(fetch_offset))));
   const std::size_t limit = static_cast<std::size_t>(std::max<std::int32_t>(max_bytes, 0));
   for (; it->Valid(); it->Next()) {
     const rocksdb::Slice value = it->value();
@@ -467,7 +498,8 @@ ReadResult Store::read(PartitionLog* log, std::int64_t fetch_offset, std::int32_
   return result;
 }
 
-std::pair<std::int64_t, std::int64_t> Store::offset_for_timestamp(PartitionLog* log, std::int64_t timestamp) const {
+std::pair<std::int64_t, std::int64_t> Store::offset_for_timestamp(PartitionLog* log,
+                                                                  std::int64_t timestamp) const {
   constexpr std::pair<std::int64_t, std::int64_t> none{-1, -1};
   if (log == nullptr) return none;
   const std::int64_t high_watermark = log->high_watermark();
@@ -475,10 +507,12 @@ std::pair<std::int64_t, std::int64_t> Store::offset_for_timestamp(PartitionLog* 
   // The index is monotonic in both timestamp and offset, so the first entry at or above
   // the timestamp names the first batch whose max timestamp reaches it.
   it->Seek(as_slice(keys::offset_key(log->key_prefix_, keys::timestamp_to_key(timestamp))));
-  if (!it->Valid() || !has_prefix(it->key(), log->key_prefix_) || it->value().size() != 8) return none;
+  if (!it->Valid() || !has_prefix(it->key(), log->key_prefix_) || it->value().size() != 8)
+    return none;
   const auto base_offset = static_cast<std::int64_t>(keys::get_u64(it->value().data()));
   if (base_offset >= high_watermark) return none;  // written a moment ago, not yet committed
-  const std::int64_t batch_timestamp = keys::timestamp_from_key(keys::get_u64(it->key().data() + keys::prefix_size));
+  const std::int64_t batch_timestamp =
+      keys::timestamp_from_key(keys::get_u64(it->key().data() + keys::prefix_size));
   return {std::max(base_offset, log->log_start_offset()), batch_timestamp};
 }
 
@@ -491,27 +525,33 @@ std::pair<std::int64_t, std::int64_t> Store::offset_for_max_timestamp(PartitionL
   rocksdb::ReadOptions options;
   options.iterate_lower_bound = &lower_bound;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, timeindex_));
-  it->SeekForPrev(as_slice(keys::offset_key(log->key_prefix_, std::numeric_limits<std::uint64_t>::max())));
+  it->SeekForPrev(
+      as_slice(keys::offset_key(log->key_prefix_, std::numeric_limits<std::uint64_t>::max())));
   // Skip entries of a group being written right now (not yet below the high watermark).
   for (; it->Valid() && has_prefix(it->key(), log->key_prefix_); it->Prev()) {
     if (it->value().size() != 8) return none;
     const auto base_offset = static_cast<std::int64_t>(keys::get_u64(it->value().data()));
     if (base_offset >= high_watermark) continue;
-    const std::int64_t timestamp = keys::timestamp_from_key(keys::get_u64(it->key().data() + keys::prefix_size));
+    const std::int64_t timestamp =
+        keys::timestamp_from_key(keys::get_u64(it->key().data() + keys::prefix_size));
     // The record with the largest timestamp is usually the batch's last (producers stamp
     // records in order), so answer with the batch's last offset.
     rocksdb::PinnableSlice batch;  // pinned in the cache or memtable, not copied
-    const auto log_key = keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(base_offset));
+    const auto log_key =
+        keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(base_offset));
     if (!db_->Get(rocksdb::ReadOptions(), log_, as_slice(log_key), &batch).ok() ||
         batch.size() < keys::batch::header_size)
       return {base_offset, timestamp};
-    const auto last_offset_delta = static_cast<std::int32_t>(keys::get_u32(batch.data() + keys::batch::last_offset_delta_at));
+    const auto last_offset_delta =
+        static_cast<std::int32_t>(keys::get_u32(batch.data() + keys::batch::last_offset_delta_at));
     return {base_offset + last_offset_delta, timestamp};
   }
   return none;
 }
 
-void Store::set_append_listener(std::function<void()> listener) { pipeline_->set_append_listener(std::move(listener)); }
+void Store::set_append_listener(std::function<void()> listener) {
+  pipeline_->set_append_listener(std::move(listener));
+}
 
 CommitStats Store::commit_stats() const { return pipeline_->stats(); }
 
@@ -525,7 +565,8 @@ namespace weir::storage {
 // under create_mutex_ (which serialises every metadata change), and only then published
 // in memory, so a crash leaves either the old record or the new one.
 
-StorageErrc Store::update_topic_configs(std::string_view name, std::map<std::string, std::string> configs) {
+StorageErrc Store::update_topic_configs(std::string_view name,
+                                        std::map<std::string, std::string> configs) {
   std::lock_guard create_lock(create_mutex_);
   std::shared_ptr<const TopicDescription> current;
   {
@@ -608,7 +649,8 @@ std::int64_t Store::approximate_partition_bytes(const PartitionLog* log) const {
   options.include_files = true;
   std::uint64_t bytes = 0;
   if (!db_->GetApproximateSizes(options, log_, &range, 1, &bytes).ok()) return 0;
-  return static_cast<std::int64_t>(std::min<std::uint64_t>(bytes, std::numeric_limits<std::int64_t>::max()));
+  return static_cast<std::int64_t>(
+      std::min<std::uint64_t>(bytes, std::numeric_limits<std::int64_t>::max()));
 }
 
 StorageUsage Store::usage() const {
@@ -631,7 +673,8 @@ StorageUsage Store::usage() const {
   std::map<std::string, std::string> db_stats;
   if (db_->GetMapProperty(Properties::kDBStats, &db_stats)) {
     auto found = db_stats.find("db.user_write_stall_micros");
-    if (found != db_stats.end()) usage.write_stall_micros = std::strtoull(found->second.c_str(), nullptr, 10);
+    if (found != db_stats.end())
+      usage.write_stall_micros = std::strtoull(found->second.c_str(), nullptr, 10);
   }
   return usage;
 }

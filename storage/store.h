@@ -15,9 +15,9 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -106,10 +106,11 @@ struct StorageUsage {
   std::uint64_t live_sst_bytes = 0;   // SST files of the current version, every column family
   std::uint64_t live_blob_bytes = 0;  // blob files of the current version (large batches)
   std::uint64_t wal_bytes = 0;        // write-ahead log files
-  std::uint64_t pending_compaction_bytes = 0;  // RocksDB's estimate of bytes compaction must rewrite
-  bool writes_stopped = false;                 // RocksDB refuses writes until compaction catches up
-  std::uint64_t delayed_write_rate = 0;        // bytes/s RocksDB throttles writes to; 0 when not delayed
-  std::uint64_t write_stall_micros = 0;        // time writers waited in stalls since open
+  std::uint64_t pending_compaction_bytes =
+      0;                                 // RocksDB's estimate of bytes compaction must rewrite
+  bool writes_stopped = false;           // RocksDB refuses writes until compaction catches up
+  std::uint64_t delayed_write_rate = 0;  // bytes/s RocksDB throttles writes to; 0 when not delayed
+  std::uint64_t write_stall_micros = 0;  // time writers waited in stalls since open
 };
 
 // Thread-safe. Open with Store::open; destroy only after every caller has stopped.
@@ -146,7 +147,8 @@ class Store {
   //
   // Replaces every config override of the topic. Errors: unknown_topic_or_partition,
   // storage_error.
-  StorageErrc update_topic_configs(std::string_view name, std::map<std::string, std::string> configs);
+  StorageErrc update_topic_configs(std::string_view name,
+                                   std::map<std::string, std::string> configs);
   // Grows the topic to `partition_count` partitions; existing partitions are untouched.
   // Errors: unknown_topic_or_partition, invalid_partitions (not more than now, or above
   // StoreOptions::max_partitions_per_topic), storage_error.
@@ -199,7 +201,8 @@ class Store {
   // whose max timestamp is >= timestamp, and that batch's max timestamp; {-1, -1} if none.
   // The latest (-1) and earliest (-2) sentinels are the caller's: use high_watermark() and
   // log_start_offset(). Blocking, thread-safe.
-  std::pair<std::int64_t, std::int64_t> offset_for_timestamp(PartitionLog* log, std::int64_t timestamp) const;
+  std::pair<std::int64_t, std::int64_t> offset_for_timestamp(PartitionLog* log,
+                                                             std::int64_t timestamp) const;
   // ListOffsets max timestamp (-3): the last offset of the first batch that carries the
   // partition's largest timestamp, and that timestamp; {-1, -1} if the log is empty.
   // Blocking, thread-safe.
@@ -258,7 +261,8 @@ class Store {
   // the WAL without an fsync, like Durability::written: they survive a crash of this
   // process, not of the machine. Each call is one atomic WriteBatch.
   StorageErrc put_group_membership(std::string_view group_id, std::string_view membership);
-  StorageErrc put_committed_offsets(std::string_view group_id, const std::vector<CommittedOffset>& offsets);
+  StorageErrc put_committed_offsets(std::string_view group_id,
+                                    const std::vector<CommittedOffset>& offsets);
   StorageErrc delete_committed_offsets(std::string_view group_id,
                                        const std::vector<TopicPartitionName>& partitions);
   // Removes the group's membership record and every committed offset.
@@ -274,7 +278,9 @@ class Store {
   // Transparent hash so lookups by string_view build no std::string.
   struct NameHash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view name) const noexcept { return std::hash<std::string_view>{}(name); }
+    std::size_t operator()(std::string_view name) const noexcept {
+      return std::hash<std::string_view>{}(name);
+    }
   };
 
   explicit Store(const StoreOptions& options);
@@ -299,22 +305,25 @@ class Store {
   std::string cluster_id_;
 
   mutable std::shared_mutex topics_mutex_;
-  std::unordered_map<std::string, std::unique_ptr<Topic>, NameHash, std::equal_to<>> topics_by_name_;
+  std::unordered_map<std::string, std::unique_ptr<Topic>, NameHash, std::equal_to<>>
+      topics_by_name_;
   std::map<Uuid, Topic*> topics_by_id_;
 
   // Serialises create_topic, so the existence check, the id counter and the synced write
   // need no exclusive topics_mutex_: readers are blocked only while the new topic is
   // inserted, never during the fsync.
   std::mutex create_mutex_;
-  std::uint32_t next_internal_id_ = 1;                // guarded by create_mutex_
+  std::uint32_t next_internal_id_ = 1;               // guarded by create_mutex_
   std::unordered_set<std::string> collision_names_;  // names with '.' as '_'; create_mutex_
 
   std::mutex producer_id_mutex_;
   std::int64_t next_producer_id_ = 0;       // guarded by producer_id_mutex_
   std::int64_t producer_id_block_end_ = 0;  // first id not reserved on disk; producer_id_mutex_
   // Deletion (storage/deletion.cc).
-  StorageErrc delete_below(PartitionLog* log, std::int64_t new_log_start_offset);  // holds deletion_mutex_
-  std::int64_t retention_start_offset(PartitionLog* log, const RetentionPolicy& policy, std::int64_t now_ms) const;
+  StorageErrc delete_below(PartitionLog* log,
+                           std::int64_t new_log_start_offset);  // holds deletion_mutex_
+  std::int64_t retention_start_offset(PartitionLog* log, const RetentionPolicy& policy,
+                                      std::int64_t now_ms) const;
   void start_retention();
   void stop_retention();
   void run_retention();

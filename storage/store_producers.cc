@@ -1,11 +1,11 @@
 // The Store's idempotent producer support: producer id allocation and recovery of the
 // `producers` column family at open.
-#include <chrono>
-#include <unordered_map>
-
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
+
+#include <chrono>
+#include <unordered_map>
 
 #include "storage/keys.h"
 #include "storage/producer_state.h"
@@ -20,7 +20,8 @@ constexpr std::string_view producer_id_block_end_key = "producer_id_block_end";
 constexpr std::int64_t producer_id_block_size = 1000;
 
 std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -34,18 +35,21 @@ std::string encode_u64(std::int64_t value) {
 
 bool Store::load_producer_state(std::string* error) {
   std::string value;
-  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), meta_, producer_id_block_end_key, &value);
+  rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), meta_, producer_id_block_end_key, &value);
   if (status.ok() && value.size() == 8) {
     producer_id_block_end_ = static_cast<std::int64_t>(keys::get_u64(value.data()));
   } else if (!status.IsNotFound()) {
-    *error = "cannot read the producer id counter: " + (status.ok() ? std::string("bad length") : status.ToString());
+    *error = "cannot read the producer id counter: " +
+             (status.ok() ? std::string("bad length") : status.ToString());
     return false;
   }
   // Ids up to the reserved end may have been handed out before a crash: start after them.
   next_producer_id_ = producer_id_block_end_;
 
   std::unordered_map<std::uint32_t, std::string> topic_names;
-  for (const TopicDescription& topic : list_topics()) topic_names.emplace(topic.internal_id, topic.name);
+  for (const TopicDescription& topic : list_topics())
+    topic_names.emplace(topic.internal_id, topic.name);
 
   const std::int64_t now_ms = wall_clock_ms();
   rocksdb::WriteBatch stale;  // expired entries and entries of topics that no longer exist
@@ -62,9 +66,10 @@ bool Store::load_producer_state(std::string* error) {
       return false;
     }
     const auto found = topic_names.find(keys::get_u32(key.data()));
-    PartitionLog* log = found == topic_names.end()
-                            ? nullptr
-                            : partition(found->second, static_cast<std::int32_t>(keys::get_u32(key.data() + 4)));
+    PartitionLog* log =
+        found == topic_names.end()
+            ? nullptr
+            : partition(found->second, static_cast<std::int32_t>(keys::get_u32(key.data() + 4)));
     if (log == nullptr || now_ms - decoded->last_append_ms > options_.producer_id_expiration_ms) {
       stale.Delete(producers_, key);
       continue;

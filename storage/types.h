@@ -29,8 +29,8 @@ enum class StorageErrc {
 // A topic as stored in the `meta` column family. Immutable once created.
 struct TopicDescription {
   std::string name;
-  Uuid topic_id{};                  // random (version 4), never all zeros
-  std::uint32_t internal_id = 0;    // prefix of this topic's keys in `log` and `timeindex`
+  Uuid topic_id{};                // random (version 4), never all zeros
+  std::uint32_t internal_id = 0;  // prefix of this topic's keys in `log` and `timeindex`
   std::int32_t partition_count = 0;
   std::map<std::string, std::string> configs;  // stored as given; storage interprets none yet
 };
@@ -55,7 +55,8 @@ struct AppendResult {
   StorageErrc error = StorageErrc::ok;
   std::int64_t base_offset = -1;         // offset given to the batch's first record
   std::int64_t log_append_time_ms = -1;  // wall clock when the group was committed
-  std::int64_t log_start_offset = -1;    // the partition's log start offset when the append completed; -1 if unknown
+  std::int64_t log_start_offset =
+      -1;  // the partition's log start offset when the append completed; -1 if unknown
   // A retried idempotent batch: nothing was stored, base_offset is the original's.
   bool duplicate = false;
 };
@@ -69,11 +70,11 @@ struct ReadResult {
 
 // Counters of the commit pipeline since open; each is monotonic.
 struct CommitStats {
-  std::uint64_t groups = 0;         // RocksDB writes made by the pipeline
-  std::uint64_t appends = 0;        // batches committed successfully
-  std::uint64_t bytes = 0;          // record batch bytes committed successfully
-  std::uint64_t synced_groups = 0;  // writes that fsynced the WAL
-  std::uint64_t failed_groups = 0;  // writes that failed (every waiter got storage_error)
+  std::uint64_t groups = 0;          // RocksDB writes made by the pipeline
+  std::uint64_t appends = 0;         // batches committed successfully
+  std::uint64_t bytes = 0;           // record batch bytes committed successfully
+  std::uint64_t synced_groups = 0;   // writes that fsynced the WAL
+  std::uint64_t failed_groups = 0;   // writes that failed (every waiter got storage_error)
   std::uint64_t interval_syncs = 0;  // WAL fsyncs made by DurabilityPolicy::interval's timer
   std::uint64_t resumes = 0;         // successful recoveries of RocksDB after a failed write
 };

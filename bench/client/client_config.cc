@@ -61,7 +61,8 @@ void apply_properties(rd_kafka_conf_t* conf, const ClientProperties& properties)
       case RD_KAFKA_CONF_OK:
         break;
       case RD_KAFKA_CONF_UNKNOWN:
-        std::fprintf(stderr, "WARN: the configuration '%s' was supplied but isn't a known config.\n",
+        std::fprintf(stderr,
+                     "WARN: the configuration '%s' was supplied but isn't a known config.\n",
                      key.c_str());
         break;
       case RD_KAFKA_CONF_INVALID:

@@ -21,10 +21,14 @@ std::int32_t read_frame_size(const std::array<std::byte, frame_size_prefix_bytes
 
 const char* describe(FrameSizeStatus status) {
   switch (status) {
-    case FrameSizeStatus::ok: return "ok";
-    case FrameSizeStatus::negative: return "negative frame size";
-    case FrameSizeStatus::too_small: return "frame smaller than a request header";
-    case FrameSizeStatus::too_large: return "frame larger than the maximum request size";
+    case FrameSizeStatus::ok:
+      return "ok";
+    case FrameSizeStatus::negative:
+      return "negative frame size";
+    case FrameSizeStatus::too_small:
+      return "frame smaller than a request header";
+    case FrameSizeStatus::too_large:
+      return "frame larger than the maximum request size";
   }
   return "unknown";
 }

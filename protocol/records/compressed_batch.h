@@ -16,7 +16,8 @@ namespace weir::protocol::records {
 // records are copied. Errors: corrupt_message for a damaged codec stream (Kafka's
 // CORRUPT_MESSAGE), invalid_record for records that break the framing rules,
 // message_too_large when they would exceed max_uncompressed_bytes.
-BatchError decompress_records(const ValidatedBatch& batch, std::size_t max_uncompressed_bytes, Bytes* records);
+BatchError decompress_records(const ValidatedBatch& batch, std::size_t max_uncompressed_bytes,
+                              Bytes* records);
 
 // The batch with `records` (uncompressed) stored with `codec`: every header field as in
 // `batch` except the codec bits, batch_length and the CRC. Offsets, sequences and

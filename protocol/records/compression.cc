@@ -1,14 +1,14 @@
 #include "protocol/records/compression.h"
 
-#include <algorithm>
-#include <array>
-#include <cstring>
-#include <memory>
-
 #include <lz4frame.h>
 #include <snappy-c.h>
 #include <zlib.h>
 #include <zstd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <memory>
 
 namespace weir::protocol::records {
 namespace {
@@ -30,12 +30,14 @@ constexpr int zstd_level = 3;
 const char* as_chars(BytesView bytes) { return reinterpret_cast<const char*>(bytes.data()); }
 
 std::uint32_t read_u32_be(const std::byte* p) {
-  return (std::to_integer<std::uint32_t>(p[0]) << 24) | (std::to_integer<std::uint32_t>(p[1]) << 16) |
+  return (std::to_integer<std::uint32_t>(p[0]) << 24) |
+         (std::to_integer<std::uint32_t>(p[1]) << 16) |
          (std::to_integer<std::uint32_t>(p[2]) << 8) | std::to_integer<std::uint32_t>(p[3]);
 }
 
 void append_u32_be(Bytes& out, std::uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::byte>((value >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<std::byte>((value >> shift) & 0xff));
 }
 
 // Makes room for at least one more step of output, within the limit. Returns the
@@ -50,7 +52,8 @@ bool grow(Bytes* out, std::size_t used, std::size_t limit, std::size_t* capacity
 
 CodecError gunzip(BytesView input, std::size_t limit, Bytes* out) {
   z_stream stream{};
-  if (inflateInit2(&stream, 15 + 32) != Z_OK) return CodecError::corrupt;  // 32: gzip or zlib header
+  if (inflateInit2(&stream, 15 + 32) != Z_OK)
+    return CodecError::corrupt;  // 32: gzip or zlib header
   std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&stream, inflateEnd);
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(input.data()));
   stream.avail_in = static_cast<uInt>(input.size());
@@ -88,7 +91,8 @@ CodecError gunzip(BytesView input, std::size_t limit, Bytes* out) {
 
 Bytes gzip(BytesView input) {
   z_stream stream{};
-  deflateInit2(&stream, gzip_level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // 16: gzip wrapper
+  deflateInit2(&stream, gzip_level, Z_DEFLATED, 15 + 16, 8,
+               Z_DEFAULT_STRATEGY);  // 16: gzip wrapper
   Bytes out(deflateBound(&stream, static_cast<uLong>(input.size())) + 32);
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(input.data()));
   stream.avail_in = static_cast<uInt>(input.size());
@@ -102,13 +106,14 @@ Bytes gzip(BytesView input) {
 
 CodecError unsnappy_raw(BytesView input, std::size_t limit, Bytes* out) {
   std::size_t length = 0;
-  if (snappy_uncompressed_length(as_chars(input), input.size(), &length) != SNAPPY_OK) return CodecError::corrupt;
+  if (snappy_uncompressed_length(as_chars(input), input.size(), &length) != SNAPPY_OK)
+    return CodecError::corrupt;
   if (length > limit) return CodecError::too_large;
   const std::size_t start = out->size();
   out->resize(start + length);
   std::size_t written = length;
-  if (snappy_uncompress(as_chars(input), input.size(), reinterpret_cast<char*>(out->data() + start), &written) !=
-          SNAPPY_OK ||
+  if (snappy_uncompress(as_chars(input), input.size(), reinterpret_cast<char*>(out->data() + start),
+                        &written) != SNAPPY_OK ||
       written != length) {
     out->resize(start);
     return CodecError::corrupt;
@@ -129,7 +134,8 @@ CodecError unsnappy(BytesView input, std::size_t limit, Bytes* out) {
     if (blocks.size() < 4) return CodecError::corrupt;
     const std::size_t length = read_u32_be(blocks.data());
     if (length > blocks.size() - 4) return CodecError::corrupt;
-    const CodecError error = unsnappy_raw(blocks.subspan(4, length), limit - (out->size() - start), out);
+    const CodecError error =
+        unsnappy_raw(blocks.subspan(4, length), limit - (out->size() - start), out);
     if (error != CodecError::none) return error;
     blocks = blocks.subspan(4 + length);
   }
@@ -142,21 +148,26 @@ Bytes snappy_xerial(BytesView input) {
   append_u32_be(out, 1);  // version
   append_u32_be(out, 1);  // minimum compatible version
   for (std::size_t offset = 0; offset < input.size(); offset += xerial_block_size) {
-    const BytesView block = input.subspan(offset, std::min(xerial_block_size, input.size() - offset));
+    const BytesView block =
+        input.subspan(offset, std::min(xerial_block_size, input.size() - offset));
     std::size_t length = snappy_max_compressed_length(block.size());
     const std::size_t at = out.size();
     out.resize(at + 4 + length);
-    snappy_compress(as_chars(block), block.size(), reinterpret_cast<char*>(out.data() + at + 4), &length);
+    snappy_compress(as_chars(block), block.size(), reinterpret_cast<char*>(out.data() + at + 4),
+                    &length);
     out.resize(at + 4 + length);
-    for (int i = 0; i < 4; ++i) out[at + i] = static_cast<std::byte>((length >> (24 - 8 * i)) & 0xff);
+    for (int i = 0; i < 4; ++i)
+      out[at + i] = static_cast<std::byte>((length >> (24 - 8 * i)) & 0xff);
   }
   return out;
 }
 
 CodecError unlz4(BytesView input, std::size_t limit, Bytes* out) {
   LZ4F_dctx* context = nullptr;
-  if (LZ4F_isError(LZ4F_createDecompressionContext(&context, LZ4F_VERSION))) return CodecError::corrupt;
-  std::unique_ptr<LZ4F_dctx, LZ4F_errorCode_t (*)(LZ4F_dctx*)> guard(context, LZ4F_freeDecompressionContext);
+  if (LZ4F_isError(LZ4F_createDecompressionContext(&context, LZ4F_VERSION)))
+    return CodecError::corrupt;
+  std::unique_ptr<LZ4F_dctx, LZ4F_errorCode_t (*)(LZ4F_dctx*)> guard(context,
+                                                                     LZ4F_freeDecompressionContext);
   const std::size_t start = out->size();
   std::size_t used = start;
   std::size_t consumed = 0;
@@ -174,7 +185,8 @@ CodecError unlz4(BytesView input, std::size_t limit, Bytes* out) {
     }
     std::size_t produced = capacity;
     std::size_t source_size = input.size() - consumed;
-    hint = LZ4F_decompress(context, out->data() + used, &produced, input.data() + consumed, &source_size, nullptr);
+    hint = LZ4F_decompress(context, out->data() + used, &produced, input.data() + consumed,
+                           &source_size, nullptr);
     if (LZ4F_isError(hint)) {
       out->resize(used);
       return CodecError::corrupt;
@@ -193,13 +205,15 @@ Bytes lz4(BytesView input) {
   preferences.frameInfo.blockSizeID = LZ4F_max64KB;
   preferences.frameInfo.blockMode = LZ4F_blockIndependent;
   Bytes out(LZ4F_compressFrameBound(input.size(), &preferences));
-  const std::size_t written = LZ4F_compressFrame(out.data(), out.size(), input.data(), input.size(), &preferences);
+  const std::size_t written =
+      LZ4F_compressFrame(out.data(), out.size(), input.data(), input.size(), &preferences);
   out.resize(LZ4F_isError(written) ? 0 : written);
   return out;
 }
 
 CodecError unzstd(BytesView input, std::size_t limit, Bytes* out) {
-  std::unique_ptr<ZSTD_DStream, std::size_t (*)(ZSTD_DStream*)> stream(ZSTD_createDStream(), ZSTD_freeDStream);
+  std::unique_ptr<ZSTD_DStream, std::size_t (*)(ZSTD_DStream*)> stream(ZSTD_createDStream(),
+                                                                       ZSTD_freeDStream);
   if (!stream || ZSTD_isError(ZSTD_initDStream(stream.get()))) return CodecError::corrupt;
   ZSTD_inBuffer in{input.data(), input.size(), 0};
   const std::size_t start = out->size();
@@ -231,42 +245,59 @@ CodecError unzstd(BytesView input, std::size_t limit, Bytes* out) {
 
 Bytes zstd(BytesView input) {
   Bytes out(ZSTD_compressBound(input.size()));
-  const std::size_t written = ZSTD_compress(out.data(), out.size(), input.data(), input.size(), zstd_level);
+  const std::size_t written =
+      ZSTD_compress(out.data(), out.size(), input.data(), input.size(), zstd_level);
   out.resize(ZSTD_isError(written) ? 0 : written);
   return out;
 }
 
 }  // namespace
 
-CodecError decompress(Compression codec, BytesView input, std::size_t max_output_bytes, Bytes* out) {
+CodecError decompress(Compression codec, BytesView input, std::size_t max_output_bytes,
+                      Bytes* out) {
   switch (codec) {
-    case Compression::gzip: return gunzip(input, max_output_bytes, out);
-    case Compression::snappy: return unsnappy(input, max_output_bytes, out);
-    case Compression::lz4: return unlz4(input, max_output_bytes, out);
-    case Compression::zstd: return unzstd(input, max_output_bytes, out);
-    case Compression::none: break;
+    case Compression::gzip:
+      return gunzip(input, max_output_bytes, out);
+    case Compression::snappy:
+      return unsnappy(input, max_output_bytes, out);
+    case Compression::lz4:
+      return unlz4(input, max_output_bytes, out);
+    case Compression::zstd:
+      return unzstd(input, max_output_bytes, out);
+    case Compression::none:
+      break;
   }
   return CodecError::unsupported;
 }
 
 Bytes compress(Compression codec, BytesView input) {
   switch (codec) {
-    case Compression::gzip: return gzip(input);
-    case Compression::snappy: return snappy_xerial(input);
-    case Compression::lz4: return lz4(input);
-    case Compression::zstd: return zstd(input);
-    case Compression::none: break;
+    case Compression::gzip:
+      return gzip(input);
+    case Compression::snappy:
+      return snappy_xerial(input);
+    case Compression::lz4:
+      return lz4(input);
+    case Compression::zstd:
+      return zstd(input);
+    case Compression::none:
+      break;
   }
   return Bytes(input.begin(), input.end());
 }
 
 const char* codec_name(Compression codec) {
   switch (codec) {
-    case Compression::none: return "none";
-    case Compression::gzip: return "gzip";
-    case Compression::snappy: return "snappy";
-    case Compression::lz4: return "lz4";
-    case Compression::zstd: return "zstd";
+    case Compression::none:
+      return "none";
+    case Compression::gzip:
+      return "gzip";
+    case Compression::snappy:
+      return "snappy";
+    case Compression::lz4:
+      return "lz4";
+    case Compression::zstd:
+      return "zstd";
   }
   return "unknown";
 }

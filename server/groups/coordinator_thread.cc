@@ -4,8 +4,11 @@
 
 namespace weir {
 
-GroupCoordinatorThread::GroupCoordinatorThread(groups::CoordinatorOptions options, storage::Store& store)
-    : work_guard_(asio::make_work_guard(io_context_)), timer_(io_context_), coordinator_(options, &store) {}
+GroupCoordinatorThread::GroupCoordinatorThread(groups::CoordinatorOptions options,
+                                               storage::Store& store)
+    : work_guard_(asio::make_work_guard(io_context_)),
+      timer_(io_context_),
+      coordinator_(options, &store) {}
 
 GroupCoordinatorThread::~GroupCoordinatorThread() { stop(); }
 

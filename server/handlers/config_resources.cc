@@ -157,14 +157,14 @@ std::vector<Entry> describe_broker(const Config& config, const std::string& log_
   setting("group.max.session.timeout.ms", config.group_max_session_timeout_ms,
           defaults.group_max_session_timeout_ms, int32,
           "Longest session timeout a group member may ask for (GROUP_MAX_SESSION_TIMEOUT_MS).");
-  setting("group.initial.rebalance.delay.ms", config.group_initial_rebalance_delay_ms,
-          defaults.group_initial_rebalance_delay_ms, int32,
-          "How long the first rebalance of an empty group waits (GROUP_INITIAL_REBALANCE_DELAY_MS).");
+  setting(
+      "group.initial.rebalance.delay.ms", config.group_initial_rebalance_delay_ms,
+      defaults.group_initial_rebalance_delay_ms, int32,
+      "How long the first rebalance of an empty group waits (GROUP_INITIAL_REBALANCE_DELAY_MS).");
   setting("max.connections", config.max_connections, defaults.max_connections, int32,
           "Open client connections across all listeners (MAX_CONNECTIONS).");
-  setting("max.connections.per.ip", config.max_connections_per_ip,
-          defaults.max_connections_per_ip, int32,
-          "Open connections from one address (MAX_CONNECTIONS_PER_IP).");
+  setting("max.connections.per.ip", config.max_connections_per_ip, defaults.max_connections_per_ip,
+          int32, "Open connections from one address (MAX_CONNECTIONS_PER_IP).");
 
   // The broker-level defaults behind every topic config, under their broker names, with
   // the effective value of those a Weir setting sets (message.max.bytes).
@@ -174,10 +174,9 @@ std::vector<Entry> describe_broker(const Config& config, const std::string& log_
   for (const auto& definition : storage::topic_config_definitions()) {
     for (const auto& synonym : broker_synonyms(definition, static_configs)) {
       if (!listed.insert(synonym.name).second) continue;
-      entries.push_back(broker_entry(synonym.name, *synonym.value,
-                                     synonym.source == ConfigSource::default_config,
-                                     static_cast<std::int8_t>(definition.type),
-                                     std::string(definition.documentation)));
+      entries.push_back(broker_entry(
+          synonym.name, *synonym.value, synonym.source == ConfigSource::default_config,
+          static_cast<std::int8_t>(definition.type), std::string(definition.documentation)));
     }
   }
   std::sort(entries.begin(), entries.end(),

@@ -7,8 +7,10 @@
 
 namespace weir::handlers {
 
-inline void reply_from_coordinator(const RequestContext& context, const ReplyCallback& done, Reply reply) {
-  asio::post(context.executor, [done, reply = std::move(reply)]() mutable { done(std::move(reply)); });
+inline void reply_from_coordinator(const RequestContext& context, const ReplyCallback& done,
+                                   Reply reply) {
+  asio::post(context.executor,
+             [done, reply = std::move(reply)]() mutable { done(std::move(reply)); });
 }
 
 // `serve(coordinator, now)` returns the response to encode; for requests answered at once.

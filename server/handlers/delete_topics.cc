@@ -21,8 +21,8 @@ using TopicResult = DeleteTopicsResponse::DeletableTopicResult;
 
 constexpr std::int16_t first_version_with_topic_ids = 6;
 
-TopicResult failure(std::optional<std::string> name, const protocol::Uuid& topic_id, ErrorCode error,
-                    std::string message) {
+TopicResult failure(std::optional<std::string> name, const protocol::Uuid& topic_id,
+                    ErrorCode error, std::string message) {
   TopicResult result;
   result.name = std::move(name);
   result.topic_id = topic_id;
@@ -37,12 +37,14 @@ TopicResult delete_one(storage::Store& store, const DeleteTopicsRequest::DeleteT
     return failure(wanted.name, wanted.topic_id, ErrorCode::invalid_request,
                    "set either the topic name or the topic id, not both");
   if (!wanted.name && !has_id)
-    return failure(std::nullopt, wanted.topic_id, ErrorCode::invalid_request, "neither a topic name nor a topic id");
+    return failure(std::nullopt, wanted.topic_id, ErrorCode::invalid_request,
+                   "neither a topic name nor a topic id");
 
   std::optional<storage::TopicDescription> topic =
       has_id ? store.find_topic(wanted.topic_id) : store.find_topic(*wanted.name);
   if (!topic) {
-    return has_id ? failure(std::nullopt, wanted.topic_id, ErrorCode::unknown_topic_id, "unknown topic id")
+    return has_id ? failure(std::nullopt, wanted.topic_id, ErrorCode::unknown_topic_id,
+                            "unknown topic id")
                   : failure(wanted.name, wanted.topic_id, ErrorCode::unknown_topic_or_partition,
                             fmt::format("topic '{}' does not exist", *wanted.name));
   }
@@ -61,11 +63,13 @@ TopicResult delete_one(storage::Store& store, const DeleteTopicsRequest::DeleteT
 void forget_committed_offsets(const RequestContext& context, const DeleteTopicsResponse& response) {
   std::vector<std::string> deleted;
   for (const auto& result : response.responses)
-    if (result.error_code == protocol::code(ErrorCode::none) && result.name) deleted.push_back(*result.name);
+    if (result.error_code == protocol::code(ErrorCode::none) && result.name)
+      deleted.push_back(*result.name);
   if (deleted.empty()) return;
-  context.services.groups.post([deleted = std::move(deleted)](groups::Coordinator& coordinator, groups::TimePoint) {
-    for (const auto& topic : deleted) coordinator.remove_offsets_of_topic(topic);
-  });
+  context.services.groups.post(
+      [deleted = std::move(deleted)](groups::Coordinator& coordinator, groups::TimePoint) {
+        for (const auto& topic : deleted) coordinator.remove_offsets_of_topic(topic);
+      });
 }
 
 }  // namespace
@@ -86,10 +90,11 @@ void delete_topics(RequestContext& context, ReplyCallback done) {
   std::set<protocol::Uuid> ids;
   for (const auto& topic : wanted) {
     // Kafka refuses every repetition of a name or id within one request.
-    const bool repeated = topic.name ? !names.insert(*topic.name).second : !ids.insert(topic.topic_id).second;
+    const bool repeated =
+        topic.name ? !names.insert(*topic.name).second : !ids.insert(topic.topic_id).second;
     if (repeated) {
-      response.responses.push_back(
-          failure(topic.name, topic.topic_id, ErrorCode::invalid_request, "topic named more than once"));
+      response.responses.push_back(failure(topic.name, topic.topic_id, ErrorCode::invalid_request,
+                                           "topic named more than once"));
       continue;
     }
     response.responses.push_back(delete_one(context.services.store, topic));

@@ -4,13 +4,12 @@
 // connection's executor, so fetch state is never shared between threads.
 #pragma once
 
+#include <asio.hpp>
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
-
-#include <asio.hpp>
 
 namespace weir {
 

@@ -21,12 +21,14 @@ void find_coordinator(RequestContext& context, ReplyCallback done) {
   FindCoordinatorRequest request;
   if (!decode_request(context, &request)) return done(Reply::close_connection());
   const Config& config = context.services.config;
-  const bool known_type = request.key_type == group_key_type || request.key_type == transaction_key_type;
+  const bool known_type =
+      request.key_type == group_key_type || request.key_type == transaction_key_type;
   const ErrorCode error = known_type ? ErrorCode::none : ErrorCode::invalid_request;
   FindCoordinatorResponse response;
   if (context.version() < 4) {
     response.error_code = protocol::code(error);
-    response.error_message = known_type ? std::nullopt : std::optional<std::string>("unknown key type");
+    response.error_message =
+        known_type ? std::nullopt : std::optional<std::string>("unknown key type");
     response.node_id = known_type ? config.node_id : -1;
     response.host = known_type ? config.advertised_address.host : "";
     response.port = known_type ? config.advertised_address.port : -1;
@@ -36,7 +38,8 @@ void find_coordinator(RequestContext& context, ReplyCallback done) {
     FindCoordinatorResponse::Coordinator coordinator;
     coordinator.key = key;
     coordinator.error_code = protocol::code(error);
-    coordinator.error_message = known_type ? std::nullopt : std::optional<std::string>("unknown key type");
+    coordinator.error_message =
+        known_type ? std::nullopt : std::optional<std::string>("unknown key type");
     coordinator.node_id = known_type ? config.node_id : -1;
     coordinator.host = known_type ? config.advertised_address.host : "";
     coordinator.port = known_type ? config.advertised_address.port : -1;

@@ -41,8 +41,9 @@ OffsetAndTimestamp first_record_at_or_after(storage::Store& store, storage::Part
   if (!header || header->compression() != 0 || header->timestamp_type_is_log_append_time() ||
       header->size_in_bytes() > static_cast<std::int64_t>(read.records.size()))
     return found;
-  protocol::records::ValidatedBatch batch{*header, protocol::BytesView(read.records).first(
-                                                       static_cast<std::size_t>(header->size_in_bytes()))};
+  protocol::records::ValidatedBatch batch{
+      *header,
+      protocol::BytesView(read.records).first(static_cast<std::size_t>(header->size_in_bytes()))};
   bool matched = false;
   protocol::records::for_each_record(batch, [&](const protocol::records::Record& record) {
     const std::int64_t timestamp = header->base_timestamp + record.timestamp_delta;
@@ -62,8 +63,9 @@ void fill_old_style_offsets(const ListOffsetsRequest::ListOffsetsPartition& want
     result->old_style_offsets = {result->offset};
 }
 
-ListOffsetsResponse::ListOffsetsPartitionResponse lookup(storage::Store& store, const std::string& topic,
-                                                          const ListOffsetsRequest::ListOffsetsPartition& wanted) {
+ListOffsetsResponse::ListOffsetsPartitionResponse lookup(
+    storage::Store& store, const std::string& topic,
+    const ListOffsetsRequest::ListOffsetsPartition& wanted) {
   ListOffsetsResponse::ListOffsetsPartitionResponse result;
   result.partition_index = wanted.partition_index;
   storage::PartitionLog* log = store.partition(topic, wanted.partition_index);
@@ -74,10 +76,16 @@ ListOffsetsResponse::ListOffsetsPartitionResponse lookup(storage::Store& store, 
   result.leader_epoch = leader_epoch;
   result.timestamp = -1;
   switch (wanted.timestamp) {
-    case latest_timestamp: result.offset = log->high_watermark(); break;
+    case latest_timestamp:
+      result.offset = log->high_watermark();
+      break;
     case earliest_timestamp:
-    case earliest_local_timestamp: result.offset = log->log_start_offset(); break;
-    case latest_tiered_timestamp: result.offset = -1; break;
+    case earliest_local_timestamp:
+      result.offset = log->log_start_offset();
+      break;
+    case latest_tiered_timestamp:
+      result.offset = -1;
+      break;
     case max_timestamp: {
       auto [offset, timestamp] = store.offset_for_max_timestamp(log);
       result.offset = offset;

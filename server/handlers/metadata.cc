@@ -32,7 +32,8 @@ MetadataResponse::MetadataResponseTopic describe_topic(const storage::TopicDescr
   return result;
 }
 
-MetadataResponse::MetadataResponseTopic topic_error(std::optional<std::string> name, protocol::Uuid topic_id,
+MetadataResponse::MetadataResponseTopic topic_error(std::optional<std::string> name,
+                                                    protocol::Uuid topic_id,
                                                     protocol::ErrorCode error) {
   MetadataResponse::MetadataResponseTopic result;
   result.name = std::move(name);
@@ -41,8 +42,10 @@ MetadataResponse::MetadataResponseTopic topic_error(std::optional<std::string> n
   return result;
 }
 
-MetadataResponse::MetadataResponseTopic lookup_or_create(const Config& config, storage::Store& store,
-                                                         const std::string& name, bool allow_create) {
+MetadataResponse::MetadataResponseTopic lookup_or_create(const Config& config,
+                                                         storage::Store& store,
+                                                         const std::string& name,
+                                                         bool allow_create) {
   if (auto topic = store.find_topic(name)) return describe_topic(*topic, config.node_id);
   if (!allow_create || !config.auto_create_topics)
     return topic_error(name, {}, protocol::ErrorCode::unknown_topic_or_partition);
@@ -55,9 +58,9 @@ MetadataResponse::MetadataResponseTopic lookup_or_create(const Config& config, s
   return describe_topic(created, config.node_id);
 }
 
-MetadataResponse::MetadataResponseTopic lookup_requested(const Config& config, storage::Store& store,
-                                                         const MetadataRequest::MetadataRequestTopic& wanted,
-                                                         bool allow_create) {
+MetadataResponse::MetadataResponseTopic lookup_requested(
+    const Config& config, storage::Store& store,
+    const MetadataRequest::MetadataRequestTopic& wanted, bool allow_create) {
   if (wanted.name) return lookup_or_create(config, store, *wanted.name, allow_create);
   // v10+: a topic may be named by id alone.
   if (auto topic = store.find_topic(wanted.topic_id)) return describe_topic(*topic, config.node_id);
@@ -84,7 +87,8 @@ void metadata(RequestContext& context, ReplyCallback done) {
   // A null list means every topic (v1+); in v0 an empty list means every topic.
   const bool all_topics = !request.topics || (context.version() == 0 && request.topics->empty());
   if (all_topics) {
-    for (const auto& topic : store.list_topics()) response.topics.push_back(describe_topic(topic, config.node_id));
+    for (const auto& topic : store.list_topics())
+      response.topics.push_back(describe_topic(topic, config.node_id));
   } else {
     // Before v4 the request has no AllowAutoTopicCreation field and Kafka auto-creates.
     const bool allow_create = context.version() < 4 || request.allow_auto_topic_creation;

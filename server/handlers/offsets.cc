@@ -18,19 +18,22 @@ namespace {
 using protocol::ErrorCode;
 
 std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-bool partition_exists(const RequestContext& context, const std::string& topic, std::int32_t partition) {
+bool partition_exists(const RequestContext& context, const std::string& topic,
+                      std::int32_t partition) {
   return context.services.store.partition(topic, partition) != nullptr;
 }
 
 // --- OffsetCommit ---
 
 struct CommitPlan {
-  groups::CommitRequest commit;                     // the partitions that exist
-  std::vector<std::vector<ErrorCode>> known_errors;  // per request partition: unknown, or none (pending)
+  groups::CommitRequest commit;  // the partitions that exist
+  std::vector<std::vector<ErrorCode>>
+      known_errors;  // per request partition: unknown, or none (pending)
 };
 
 CommitPlan plan_commit(const RequestContext& context, protocol::OffsetCommitRequest& request) {
@@ -48,9 +51,9 @@ CommitPlan plan_commit(const RequestContext& context, protocol::OffsetCommitRequ
         continue;
       }
       errors.push_back(ErrorCode::none);
-      plan.commit.offsets.push_back({topic.name, partition.partition_index, partition.committed_offset,
-                                     partition.committed_leader_epoch, partition.committed_metadata.value_or(""),
-                                     now_ms});
+      plan.commit.offsets.push_back({topic.name, partition.partition_index,
+                                     partition.committed_offset, partition.committed_leader_epoch,
+                                     partition.committed_metadata.value_or(""), now_ms});
     }
   }
   return plan;
@@ -63,7 +66,8 @@ std::optional<std::vector<storage::TopicPartitionName>> wanted_partitions(
   if (!topics) return std::nullopt;
   std::vector<storage::TopicPartitionName> wanted;
   for (const auto& topic : *topics)
-    for (std::int32_t partition : topic.partition_indexes) wanted.push_back({topic.name, partition});
+    for (std::int32_t partition : topic.partition_indexes)
+      wanted.push_back({topic.name, partition});
   return wanted;
 }
 
@@ -96,22 +100,25 @@ void offset_commit(RequestContext& context, ReplyCallback done) {
   protocol::OffsetCommitRequest request;
   if (!decode_request(context, &request)) return done(Reply::close_connection());
   CommitPlan plan = plan_commit(context, request);
-  answer_on_coordinator(context, std::move(done), [request = std::move(request), plan = std::move(plan)](
-                                                      groups::Coordinator& coordinator, groups::TimePoint now) {
-    std::vector<ErrorCode> committed = coordinator.commit_offsets(plan.commit, now);
-    std::size_t next = 0;
-    protocol::OffsetCommitResponse response;
-    for (std::size_t t = 0; t < request.topics.size(); ++t) {
-      auto& topic_out = response.topics.emplace_back();
-      topic_out.name = request.topics[t].name;
-      for (std::size_t p = 0; p < request.topics[t].partitions.size(); ++p) {
-        ErrorCode error = plan.known_errors[t][p];
-        if (error == ErrorCode::none) error = committed[next++];
-        topic_out.partitions.push_back({request.topics[t].partitions[p].partition_index, protocol::code(error), {}});
-      }
-    }
-    return response;
-  });
+  answer_on_coordinator(
+      context, std::move(done),
+      [request = std::move(request), plan = std::move(plan)](groups::Coordinator& coordinator,
+                                                             groups::TimePoint now) {
+        std::vector<ErrorCode> committed = coordinator.commit_offsets(plan.commit, now);
+        std::size_t next = 0;
+        protocol::OffsetCommitResponse response;
+        for (std::size_t t = 0; t < request.topics.size(); ++t) {
+          auto& topic_out = response.topics.emplace_back();
+          topic_out.name = request.topics[t].name;
+          for (std::size_t p = 0; p < request.topics[t].partitions.size(); ++p) {
+            ErrorCode error = plan.known_errors[t][p];
+            if (error == ErrorCode::none) error = committed[next++];
+            topic_out.partitions.push_back(
+                {request.topics[t].partitions[p].partition_index, protocol::code(error), {}});
+          }
+        }
+        return response;
+      });
 }
 
 void offset_fetch(RequestContext& context, ReplyCallback done) {
@@ -120,29 +127,34 @@ void offset_fetch(RequestContext& context, ReplyCallback done) {
   // v8+ batch groups; earlier versions ask for one.
   std::vector<FetchWanted> wanted;
   if (context.version() >= 8) {
-    for (const auto& group : request.groups) wanted.push_back({group.group_id, wanted_partitions(group.topics)});
+    for (const auto& group : request.groups)
+      wanted.push_back({group.group_id, wanted_partitions(group.topics)});
   } else {
     wanted.push_back({request.group_id, wanted_partitions(request.topics)});
   }
   const bool batched = context.version() >= 8;
-  answer_on_coordinator(context, std::move(done), [wanted = std::move(wanted), batched](
-                                                      groups::Coordinator& coordinator, groups::TimePoint) {
-    protocol::OffsetFetchResponse response;
-    for (const auto& group : wanted) {
-      const auto fetched = coordinator.fetch_offsets(group.group_id, group.partitions);
-      const ErrorCode error = group.group_id.empty() ? ErrorCode::invalid_group_id : ErrorCode::none;
-      if (!batched) {
-        response.topics = by_topic<protocol::OffsetFetchResponse::OffsetFetchResponseTopic>(fetched);
-        response.error_code = protocol::code(error);
-        continue;
-      }
-      auto& group_out = response.groups.emplace_back();
-      group_out.group_id = group.group_id;
-      group_out.error_code = protocol::code(error);
-      group_out.topics = by_topic<protocol::OffsetFetchResponse::OffsetFetchResponseTopics>(fetched);
-    }
-    return response;
-  });
+  answer_on_coordinator(
+      context, std::move(done),
+      [wanted = std::move(wanted), batched](groups::Coordinator& coordinator, groups::TimePoint) {
+        protocol::OffsetFetchResponse response;
+        for (const auto& group : wanted) {
+          const auto fetched = coordinator.fetch_offsets(group.group_id, group.partitions);
+          const ErrorCode error =
+              group.group_id.empty() ? ErrorCode::invalid_group_id : ErrorCode::none;
+          if (!batched) {
+            response.topics =
+                by_topic<protocol::OffsetFetchResponse::OffsetFetchResponseTopic>(fetched);
+            response.error_code = protocol::code(error);
+            continue;
+          }
+          auto& group_out = response.groups.emplace_back();
+          group_out.group_id = group.group_id;
+          group_out.error_code = protocol::code(error);
+          group_out.topics =
+              by_topic<protocol::OffsetFetchResponse::OffsetFetchResponseTopics>(fetched);
+        }
+        return response;
+      });
 }
 
 void offset_delete(RequestContext& context, ReplyCallback done) {
@@ -156,25 +168,27 @@ void offset_delete(RequestContext& context, ReplyCallback done) {
       if (exists.back()) existing.push_back({topic.name, partition.partition_index});
     }
   }
-  answer_on_coordinator(context, std::move(done),
-                        [request = std::move(request), existing = std::move(existing), exists = std::move(exists)](
-                            groups::Coordinator& coordinator, groups::TimePoint) {
-    groups::OffsetDeleteResult result = coordinator.delete_offsets(request.group_id, existing);
-    protocol::OffsetDeleteResponse response;
-    response.error_code = protocol::code(result.error);
-    if (result.error != ErrorCode::none) return response;
-    std::size_t requested = 0;
-    std::size_t next = 0;
-    for (const auto& topic : request.topics) {
-      auto& topic_out = response.topics.emplace_back();
-      topic_out.name = topic.name;
-      for (const auto& partition : topic.partitions) {
-        const ErrorCode error = exists[requested++] ? result.partitions[next++] : ErrorCode::unknown_topic_or_partition;
-        topic_out.partitions.push_back({partition.partition_index, protocol::code(error), {}});
-      }
-    }
-    return response;
-  });
+  answer_on_coordinator(
+      context, std::move(done),
+      [request = std::move(request), existing = std::move(existing), exists = std::move(exists)](
+          groups::Coordinator& coordinator, groups::TimePoint) {
+        groups::OffsetDeleteResult result = coordinator.delete_offsets(request.group_id, existing);
+        protocol::OffsetDeleteResponse response;
+        response.error_code = protocol::code(result.error);
+        if (result.error != ErrorCode::none) return response;
+        std::size_t requested = 0;
+        std::size_t next = 0;
+        for (const auto& topic : request.topics) {
+          auto& topic_out = response.topics.emplace_back();
+          topic_out.name = topic.name;
+          for (const auto& partition : topic.partitions) {
+            const ErrorCode error = exists[requested++] ? result.partitions[next++]
+                                                        : ErrorCode::unknown_topic_or_partition;
+            topic_out.partitions.push_back({partition.partition_index, protocol::code(error), {}});
+          }
+        }
+        return response;
+      });
 }
 
 }  // namespace weir::handlers

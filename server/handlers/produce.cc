@@ -2,8 +2,9 @@
 // (max.message.bytes, compression.type, message.timestamp.type), append it through the
 // commit pipeline, and answer once every partition has been stored with the durability the
 // request's acks asked for (acks=0: no answer at all, as every client expects).
-#include <chrono>
 #include <fmt/format.h>
+
+#include <chrono>
 
 #include "protocol/generated/produce_request.h"
 #include "protocol/generated/produce_response.h"
@@ -68,7 +69,8 @@ constexpr std::int16_t first_zstd_version = 7;
 constexpr std::size_t max_uncompressed_batch_bytes = 256u << 20;
 
 std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -93,7 +95,8 @@ bool prepare_batch(const records::ValidatedBatch& batch, const TopicProduceSetti
   const auto size = static_cast<std::int64_t>(batch.bytes.size());
   if (size > settings.segment_bytes) {
     *refusal = refused(partition, ErrorCode::record_list_too_large,
-                       fmt::format("batch of {} bytes is larger than segment.bytes {}", size, settings.segment_bytes));
+                       fmt::format("batch of {} bytes is larger than segment.bytes {}", size,
+                                   settings.segment_bytes));
     return false;
   }
   if (size > settings.max_message_bytes) {
@@ -103,28 +106,33 @@ bool prepare_batch(const records::ValidatedBatch& batch, const TopicProduceSetti
     return false;
   }
   if (batch.header.timestamp_type_is_log_append_time() && !settings.log_append_time) {
-    *refusal = refused(partition, ErrorCode::invalid_timestamp, "producers may not set LogAppendTime");
+    *refusal =
+        refused(partition, ErrorCode::invalid_timestamp, "producers may not set LogAppendTime");
     return false;
   }
 
   const records::Compression target = settings.compression.value_or(codec);
   const bool recompress = target != codec;
-  if (recompress || (codec != records::Compression::none && context.services.config.validate_compressed_batches)) {
+  if (recompress || (codec != records::Compression::none &&
+                     context.services.config.validate_compressed_batches)) {
     protocol::Bytes uncompressed;
-    const auto error = records::decompress_records(batch, max_uncompressed_batch_bytes, &uncompressed);
+    const auto error =
+        records::decompress_records(batch, max_uncompressed_batch_bytes, &uncompressed);
     if (error != records::BatchError::none) {
       *refusal = refused(partition, records::error_code_for(error),
-                         fmt::format("invalid {} record batch: {}", records::codec_name(codec), records::to_string(error)));
+                         fmt::format("invalid {} record batch: {}", records::codec_name(codec),
+                                     records::to_string(error)));
       return false;
     }
     if (recompress) {
       prepared->bytes = records::rebuild_batch(batch, uncompressed, target);
       // The limit applies to what is stored, as Kafka checks it again after recompressing.
       if (static_cast<std::int64_t>(prepared->bytes.size()) > settings.max_message_bytes) {
-        *refusal = refused(partition, ErrorCode::message_too_large,
-                           fmt::format("batch of {} bytes recompressed with {} is larger than max.message.bytes {}",
-                                       prepared->bytes.size(), records::codec_name(target),
-                                       settings.max_message_bytes));
+        *refusal = refused(
+            partition, ErrorCode::message_too_large,
+            fmt::format(
+                "batch of {} bytes recompressed with {} is larger than max.message.bytes {}",
+                prepared->bytes.size(), records::codec_name(target), settings.max_message_bytes));
         return false;
       }
     }
@@ -143,10 +151,14 @@ bool prepare_batch(const records::ValidatedBatch& batch, const TopicProduceSetti
 // magic-2 batch in *converted, as Kafka 3.x up-converts them for a magic-2 log. Kafka does
 // not check the magic against the request version below v3, so a magic-2 batch there is
 // taken as in v3+.
-records::BatchError validate_partition_records(const RequestContext& context, protocol::BytesView records,
-                                               protocol::Bytes* converted, records::ValidatedBatch* batch) {
-  if (context.version() < first_record_batch_version && records::declared_magic(records) != records::kMagicV2) {
-    const auto error = records::upconvert_message_set(records, max_uncompressed_batch_bytes, converted);
+records::BatchError validate_partition_records(const RequestContext& context,
+                                               protocol::BytesView records,
+                                               protocol::Bytes* converted,
+                                               records::ValidatedBatch* batch) {
+  if (context.version() < first_record_batch_version &&
+      records::declared_magic(records) != records::kMagicV2) {
+    const auto error =
+        records::upconvert_message_set(records, max_uncompressed_batch_bytes, converted);
     if (error != records::BatchError::none) return error;
     records = *converted;
   }
@@ -159,14 +171,16 @@ records::BatchError validate_partition_records(const RequestContext& context, pr
 // transactional id (KafkaApis checks that before the log), and with INVALID_TXN_STATE when
 // it does but the producer never added the partition to a transaction (the partition
 // verification of KIP-890).
-PartitionResponse refuse_transactional(std::int32_t partition, const std::optional<std::string>& transactional_id) {
+PartitionResponse refuse_transactional(std::int32_t partition,
+                                       const std::optional<std::string>& transactional_id) {
   if (!transactional_id)
     return refused(partition, ErrorCode::transactional_id_authorization_failed,
                    "a transactional batch needs the request's transactional id");
-  return refused(partition, ErrorCode::invalid_txn_state,
-                 fmt::format("transactional id '{}' has no ongoing transaction: this broker does not support "
-                             "transactions",
-                             *transactional_id));
+  return refused(
+      partition, ErrorCode::invalid_txn_state,
+      fmt::format("transactional id '{}' has no ongoing transaction: this broker does not support "
+                  "transactions",
+                  *transactional_id));
 }
 
 // Validates and queues one partition's batch; the response entry is filled in when the
@@ -183,8 +197,9 @@ void append_partition(const std::shared_ptr<PendingProduce>& pending, const std:
   }
   protocol::Bytes converted;
   records::ValidatedBatch batch;
-  auto batch_error = data.records ? validate_partition_records(pending->context, *data.records, &converted, &batch)
-                                  : records::BatchError::invalid_record;
+  auto batch_error =
+      data.records ? validate_partition_records(pending->context, *data.records, &converted, &batch)
+                   : records::BatchError::invalid_record;
   if (batch_error != records::BatchError::none) {
     *slot = refused(data.index, records::error_code_for(batch_error),
                     fmt::format("invalid record batch: {}", records::to_string(batch_error)));
@@ -197,37 +212,40 @@ void append_partition(const std::shared_ptr<PendingProduce>& pending, const std:
   PreparedBatch prepared;
   // The topic's current configs (AlterConfigs may have changed them since it was created).
   const auto description = store.find_topic(topic);
-  const TopicProduceSettings settings =
-      produce_settings_for(description ? *description : log->topic(), pending->context.services.config);
+  const TopicProduceSettings settings = produce_settings_for(
+      description ? *description : log->topic(), pending->context.services.config);
   if (!prepare_batch(batch, settings, pending->context, data.index, &prepared, slot)) return;
   slot->index = data.index;
   ++pending->outstanding_appends;
   const std::int64_t log_append_time_ms = prepared.log_append_time_ms;
   const auto records = static_cast<double>(batch.header.record_count);
   const auto bytes = static_cast<double>(prepared.bytes.size());
-  const BrokerMetrics::PartitionSeries* partition_series = pending->context.services.metrics.partition(*log);
-  store.append(log, std::move(prepared.bytes), batch.header.last_offset_delta, prepared.max_timestamp,
-               durability_for(acks),
-               [pending, slot, log_append_time_ms, records, bytes, partition_series](const storage::AppendResult& result) {
-                 const bool stored = result.error == storage::StorageErrc::ok;
-                 if (stored && !result.duplicate) {
-                   pending->context.services.metrics.records_produced.add(records);
-                   pending->context.services.metrics.bytes_produced.add(bytes);
-                   if (partition_series != nullptr) {
-                     partition_series->records_produced.add(records);
-                     partition_series->bytes_produced.add(bytes);
-                   }
-                 }
-                 asio::post(pending->context.executor, [pending, slot, result, log_append_time_ms, stored] {
-                   slot->error_code = error_code_of(result.error);
-                   slot->base_offset = stored ? result.base_offset : -1;
-                   // Kafka answers a duplicate with no append time (the original's is not kept).
-                   slot->log_append_time_ms = stored && !result.duplicate ? log_append_time_ms : -1;
-                   slot->log_start_offset = result.log_start_offset;
-                   --pending->outstanding_appends;
-                   pending->finish_if_complete();
-                 });
-               });
+  const BrokerMetrics::PartitionSeries* partition_series =
+      pending->context.services.metrics.partition(*log);
+  store.append(
+      log, std::move(prepared.bytes), batch.header.last_offset_delta, prepared.max_timestamp,
+      durability_for(acks),
+      [pending, slot, log_append_time_ms, records, bytes,
+       partition_series](const storage::AppendResult& result) {
+        const bool stored = result.error == storage::StorageErrc::ok;
+        if (stored && !result.duplicate) {
+          pending->context.services.metrics.records_produced.add(records);
+          pending->context.services.metrics.bytes_produced.add(bytes);
+          if (partition_series != nullptr) {
+            partition_series->records_produced.add(records);
+            partition_series->bytes_produced.add(bytes);
+          }
+        }
+        asio::post(pending->context.executor, [pending, slot, result, log_append_time_ms, stored] {
+          slot->error_code = error_code_of(result.error);
+          slot->base_offset = stored ? result.base_offset : -1;
+          // Kafka answers a duplicate with no append time (the original's is not kept).
+          slot->log_append_time_ms = stored && !result.duplicate ? log_append_time_ms : -1;
+          slot->log_start_offset = result.log_start_offset;
+          --pending->outstanding_appends;
+          pending->finish_if_complete();
+        });
+      });
 }
 
 // Sizes every response entry up front so the slots handed to completions never move.
@@ -244,19 +262,21 @@ void shape_response(const ProduceRequest& request, ProduceResponse* response) {
 void produce(RequestContext& context, ReplyCallback done) {
   ProduceRequest request;
   if (!decode_request(context, &request)) return done(Reply::close_connection());
-  auto pending = std::make_shared<PendingProduce>(PendingProduce{context, {}, 0, request.acks != 0, std::move(done)});
+  auto pending = std::make_shared<PendingProduce>(
+      PendingProduce{context, {}, 0, request.acks != 0, std::move(done)});
   shape_response(request, &pending->response);
   for (std::size_t t = 0; t < request.topic_data.size(); ++t) {
     const auto& topic = request.topic_data[t];
     auto& partition_responses = pending->response.responses[t].partition_responses;
     for (std::size_t p = 0; p < topic.partition_data.size(); ++p) {
       if (!valid_acks(request.acks)) {
-        partition_responses[p] = refused(topic.partition_data[p].index, ErrorCode::invalid_required_acks,
-                                         "acks must be -1, 0 or 1");
+        partition_responses[p] =
+            refused(topic.partition_data[p].index, ErrorCode::invalid_required_acks,
+                    "acks must be -1, 0 or 1");
         continue;
       }
-      append_partition(pending, topic.name, topic.partition_data[p], request.acks, request.transactional_id,
-                       &partition_responses[p]);
+      append_partition(pending, topic.name, topic.partition_data[p], request.acks,
+                       request.transactional_id, &partition_responses[p]);
     }
   }
   if (!pending->replies) {

@@ -55,8 +55,8 @@ template <typename Response>
 Reply encode_reply(const RequestContext& context, const Response& response) {
   context.services.metrics.count_errors(context.header.request_api_key, response);
   protocol::Writer writer;
-  protocol::begin_response_frame(writer, context.header.correlation_id, context.header.request_api_key,
-                                 context.version());
+  protocol::begin_response_frame(writer, context.header.correlation_id,
+                                 context.header.request_api_key, context.version());
   response.encode(writer, context.version());
   protocol::finish_response_frame(writer);
   return Reply::send(writer.take());

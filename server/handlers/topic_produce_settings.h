@@ -24,6 +24,7 @@ struct TopicProduceSettings {
   std::int64_t segment_bytes = 1073741824;
 };
 
-TopicProduceSettings produce_settings_for(const storage::TopicDescription& topic, const Config& broker);
+TopicProduceSettings produce_settings_for(const storage::TopicDescription& topic,
+                                          const Config& broker);
 
 }  // namespace weir::handlers

@@ -216,8 +216,9 @@ void BasicConnection<Stream>::read_size_prefix(std::size_t filled) {
         const std::int32_t size = protocol::read_frame_size(self->size_prefix_);
         auto status = protocol::check_frame_size(size, self->limits_.max_request_bytes);
         if (status != protocol::FrameSizeStatus::ok) {
-          bump(status == protocol::FrameSizeStatus::too_large ? self->counters_->frame_too_large
-                                                              : self->counters_->frame_invalid_size);
+          bump(status == protocol::FrameSizeStatus::too_large
+                   ? self->counters_->frame_too_large
+                   : self->counters_->frame_invalid_size);
           return self->close(fmt::format("{} ({} bytes)", protocol::describe(status), size));
         }
         self->reserve_body(size);
@@ -271,9 +272,9 @@ void BasicConnection<Stream>::dispatch(std::shared_ptr<protocol::FrameBuffer> fr
     schedule_timeout_check(*slot.deadline);
   }
   pending_request_bytes_ += slot.request_bytes;
-  router_.route(std::move(frame), stream_.get_executor(), client_host_, [self = self(), sequence](Reply reply) {
-    self->complete(sequence, std::move(reply));
-  });
+  router_.route(
+      std::move(frame), stream_.get_executor(), client_host_,
+      [self = self(), sequence](Reply reply) { self->complete(sequence, std::move(reply)); });
 }
 
 template <typename Stream>
@@ -325,15 +326,16 @@ void BasicConnection<Stream>::write_completed_replies() {
   writing_ = true;
   write_started_at_ = Clock::now();
   schedule_timeout_check(write_started_at_ + limits_.request_timeout);
-  asio::async_write(stream_, buffers, [self = self()](const asio::error_code& error, std::size_t written) {
-    self->counters_->bytes_sent.fetch_add(written, std::memory_order_relaxed);
-    self->writing_ = false;
-    self->frames_being_written_.clear();
-    if (self->closed_) return;
-    if (error) return self->close(error.message());
-    self->last_activity_ = Clock::now();
-    self->write_completed_replies();
-  });
+  asio::async_write(stream_, buffers,
+                    [self = self()](const asio::error_code& error, std::size_t written) {
+                      self->counters_->bytes_sent.fetch_add(written, std::memory_order_relaxed);
+                      self->writing_ = false;
+                      self->frames_being_written_.clear();
+                      if (self->closed_) return;
+                      if (error) return self->close(error.message());
+                      self->last_activity_ = Clock::now();
+                      self->write_completed_replies();
+                    });
 }
 
 template <typename Stream>
@@ -352,9 +354,12 @@ typename BasicConnection<Stream>::Deadline BasicConnection<Stream>::next_deadlin
              counters_->closed_partial_frame_timeout);
   for (const auto& slot : pending_) {
     if (slot.completed || !slot.deadline || *slot.deadline >= next.at) continue;
-    consider(*slot.deadline, "request not answered within REQUEST_TIMEOUT_SECS", counters_->closed_request_timeout);
-    if (slot.api_key >= 0 && static_cast<std::size_t>(slot.api_key) < NetworkCounters::api_key_slots)
-      next.request_counter = &counters_->request_timeouts_by_api[static_cast<std::size_t>(slot.api_key)];
+    consider(*slot.deadline, "request not answered within REQUEST_TIMEOUT_SECS",
+             counters_->closed_request_timeout);
+    if (slot.api_key >= 0 &&
+        static_cast<std::size_t>(slot.api_key) < NetworkCounters::api_key_slots)
+      next.request_counter =
+          &counters_->request_timeouts_by_api[static_cast<std::size_t>(slot.api_key)];
   }
   if (writing_)
     consider(write_started_at_ + request_timeout,

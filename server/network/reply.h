@@ -28,7 +28,9 @@ struct Reply {
   static Reply send(protocol::Bytes frame) { return Reply{Kind::frame, std::move(frame)}; }
   static Reply no_response() { return Reply{Kind::none, {}}; }
   // Handlers close for a body that does not decode; the router passes its own reason.
-  static Reply close_connection(FrameError why = FrameError::malformed_body) { return Reply{Kind::close, {}, why}; }
+  static Reply close_connection(FrameError why = FrameError::malformed_body) {
+    return Reply{Kind::close, {}, why};
+  }
 };
 
 // Completes one request. Must be invoked exactly once, on the connection's executor.

@@ -22,8 +22,8 @@ inline Bytes bytes(std::string_view text) {
 
 // ConsumerProtocolSubscription v0 naming one topic.
 inline Bytes subscription_to(std::string_view topic) {
-  Bytes out = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1}, std::byte{0},
-               static_cast<std::byte>(topic.size())};
+  Bytes out = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0},
+               std::byte{0}, std::byte{1}, std::byte{0}, static_cast<std::byte>(topic.size())};
   for (char c : topic) out.push_back(static_cast<std::byte>(c));
   for (int i = 0; i < 4; ++i) out.push_back(std::byte{0xff});  // null user data
   return out;
@@ -34,7 +34,8 @@ class TempDir {
  public:
   TempDir() {
     std::random_device random;
-    path_ = std::filesystem::temp_directory_path() / ("weir-groups-test-" + std::to_string(random()));
+    path_ =
+        std::filesystem::temp_directory_path() / ("weir-groups-test-" + std::to_string(random()));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() { std::filesystem::remove_all(path_); }
@@ -93,7 +94,8 @@ struct Fixture {
   }
 
   // A dynamic member through KIP-394's two joins; returns the parked (or answered) second join.
-  std::shared_ptr<std::optional<JoinResult>> join_new(std::string* member_id, std::string metadata = "sub") {
+  std::shared_ptr<std::optional<JoinResult>> join_new(std::string* member_id,
+                                                      std::string metadata = "sub") {
     auto first = join(join_request("", metadata));
     REQUIRE(first->has_value());
     REQUIRE((*first)->error == ErrorCode::member_id_required);
@@ -101,8 +103,9 @@ struct Fixture {
     return join(join_request(*member_id, metadata));
   }
 
-  std::shared_ptr<std::optional<SyncResult>> sync(const std::string& member_id, std::int32_t generation,
-                                                  std::vector<std::pair<std::string, Bytes>> assignments = {}) {
+  std::shared_ptr<std::optional<SyncResult>> sync(
+      const std::string& member_id, std::int32_t generation,
+      std::vector<std::pair<std::string, Bytes>> assignments = {}) {
     SyncRequest request;
     request.group_id = "g";
     request.member_id = member_id;

@@ -5,7 +5,8 @@
 
 namespace weir::groups::test {
 
-TEST_CASE_METHOD(Fixture, "a first join from v4 on gets MEMBER_ID_REQUIRED with a member id to join with") {
+TEST_CASE_METHOD(Fixture,
+                 "a first join from v4 on gets MEMBER_ID_REQUIRED with a member id to join with") {
   auto first = join(join_request(""));
   REQUIRE(first->has_value());
   CHECK((*first)->error == ErrorCode::member_id_required);
@@ -14,7 +15,8 @@ TEST_CASE_METHOD(Fixture, "a first join from v4 on gets MEMBER_ID_REQUIRED with 
   CHECK(state() == GroupState::empty);
 }
 
-TEST_CASE_METHOD(Fixture, "a pending member id that is never used expires after the session timeout") {
+TEST_CASE_METHOD(Fixture,
+                 "a pending member id that is never used expires after the session timeout") {
   auto first = join(join_request(""));
   advance(session_ms);
   CHECK(c().find_group("g") == nullptr);  // nothing left in it: forgotten
@@ -31,7 +33,9 @@ TEST_CASE_METHOD(Fixture, "a join before v4 is admitted at once") {
   CHECK(state() == GroupState::completing_rebalance);
 }
 
-TEST_CASE_METHOD(Fixture, "Empty to CompletingRebalance: the only member leads and gets every member's metadata") {
+TEST_CASE_METHOD(
+    Fixture,
+    "Empty to CompletingRebalance: the only member leads and gets every member's metadata") {
   std::string id;
   auto joined = join_new(&id, "my-subscription");
   REQUIRE(joined->has_value());
@@ -47,7 +51,9 @@ TEST_CASE_METHOD(Fixture, "Empty to CompletingRebalance: the only member leads a
   CHECK(state() == GroupState::completing_rebalance);
 }
 
-TEST_CASE_METHOD(Fixture, "CompletingRebalance to Stable: the leader's SyncGroup answers every parked follower") {
+TEST_CASE_METHOD(
+    Fixture,
+    "CompletingRebalance to Stable: the leader's SyncGroup answers every parked follower") {
   auto [a, b] = stable_two_members();
   std::string c_id;
   auto c_join = join_new(&c_id);
@@ -82,7 +88,8 @@ TEST_CASE_METHOD(Fixture, "a SyncGroup in Stable returns the member's stored ass
 TEST_CASE_METHOD(Fixture, "a heartbeat from an unknown member gets UNKNOWN_MEMBER_ID") {
   stable_single_member();
   CHECK(heartbeat("stranger", generation()) == ErrorCode::unknown_member_id);
-  CHECK(c().heartbeat(HeartbeatRequest{"no-such-group", 1, "m", std::nullopt}, now) == ErrorCode::unknown_member_id);
+  CHECK(c().heartbeat(HeartbeatRequest{"no-such-group", 1, "m", std::nullopt}, now) ==
+        ErrorCode::unknown_member_id);
 }
 
 TEST_CASE_METHOD(Fixture, "a heartbeat with another generation gets ILLEGAL_GENERATION") {
@@ -105,7 +112,9 @@ TEST_CASE_METHOD(Fixture, "a heartbeat during CompletingRebalance is accepted") 
   CHECK(heartbeat(id, (*joined)->generation_id) == ErrorCode::none);
 }
 
-TEST_CASE_METHOD(Fixture, "a new member joining during CompletingRebalance starts a new rebalance and fails parked syncs") {
+TEST_CASE_METHOD(Fixture,
+                 "a new member joining during CompletingRebalance starts a new rebalance and fails "
+                 "parked syncs") {
   auto [a, b] = stable_two_members();
   auto a_join = join(join_request(a, "new-subscription"));  // the leader rejoins: rebalance
   auto b_join = join(join_request(b));
@@ -121,7 +130,9 @@ TEST_CASE_METHOD(Fixture, "a new member joining during CompletingRebalance start
   CHECK_FALSE(c_join->has_value());
 }
 
-TEST_CASE_METHOD(Fixture, "a known member repeating its join during CompletingRebalance gets the same generation back") {
+TEST_CASE_METHOD(
+    Fixture,
+    "a known member repeating its join during CompletingRebalance gets the same generation back") {
   auto [a, b] = stable_two_members();
   join(join_request(a, "changed"));
   auto b_join = join(join_request(b));
@@ -140,7 +151,9 @@ TEST_CASE_METHOD(Fixture, "a sync with a stale generation gets ILLEGAL_GENERATIO
   CHECK((*stale)->error == ErrorCode::illegal_generation);
 }
 
-TEST_CASE_METHOD(Fixture, "a sync during PreparingRebalance gets REBALANCE_IN_PROGRESS and from an unknown member UNKNOWN_MEMBER_ID") {
+TEST_CASE_METHOD(Fixture,
+                 "a sync during PreparingRebalance gets REBALANCE_IN_PROGRESS and from an unknown "
+                 "member UNKNOWN_MEMBER_ID") {
   std::string a = stable_single_member();
   std::string b;
   join_new(&b);
@@ -150,7 +163,9 @@ TEST_CASE_METHOD(Fixture, "a sync during PreparingRebalance gets REBALANCE_IN_PR
   CHECK((*unknown)->error == ErrorCode::unknown_member_id);
 }
 
-TEST_CASE_METHOD(Fixture, "a follower rejoining Stable with the same metadata gets the current generation without a rebalance") {
+TEST_CASE_METHOD(Fixture,
+                 "a follower rejoining Stable with the same metadata gets the current generation "
+                 "without a rebalance") {
   auto [a, b] = stable_two_members();
   const auto before = generation();
   auto again = join(join_request(b));
@@ -160,7 +175,9 @@ TEST_CASE_METHOD(Fixture, "a follower rejoining Stable with the same metadata ge
   CHECK(state() == GroupState::stable);
 }
 
-TEST_CASE_METHOD(Fixture, "Stable to PreparingRebalance when a member's session expires, then a new generation without it") {
+TEST_CASE_METHOD(Fixture,
+                 "Stable to PreparingRebalance when a member's session expires, then a new "
+                 "generation without it") {
   auto [a, b] = stable_two_members();
   const auto before = generation();
   advance(session_ms / 2);
@@ -174,12 +191,15 @@ TEST_CASE_METHOD(Fixture, "Stable to PreparingRebalance when a member's session 
   CHECK((*a_join)->members.size() == 1);
 }
 
-TEST_CASE_METHOD(Fixture, "a member that does not rejoin within the rebalance timeout is removed when the join phase ends") {
+TEST_CASE_METHOD(Fixture,
+                 "a member that does not rejoin within the rebalance timeout is removed when the "
+                 "join phase ends") {
   auto [a, b] = stable_two_members();
   auto a_join = join(join_request(a, "changed"));
   CHECK_FALSE(a_join->has_value());
   for (int elapsed = 0; elapsed < rebalance_ms; elapsed += session_ms / 2) {
-    REQUIRE(heartbeat(b, generation()) == ErrorCode::rebalance_in_progress);  // alive, but never rejoins
+    REQUIRE(heartbeat(b, generation()) ==
+            ErrorCode::rebalance_in_progress);  // alive, but never rejoins
     advance(session_ms / 2);
   }
   REQUIRE(a_join->has_value());
@@ -188,7 +208,8 @@ TEST_CASE_METHOD(Fixture, "a member that does not rejoin within the rebalance ti
   CHECK(state() == GroupState::completing_rebalance);
 }
 
-TEST_CASE_METHOD(Fixture, "a member that leaves starts a rebalance; the last one to leave empties the group") {
+TEST_CASE_METHOD(
+    Fixture, "a member that leaves starts a rebalance; the last one to leave empties the group") {
   auto [a, b] = stable_two_members();
   const auto before = generation();
   LeaveResult left = c().leave("g", {{b, std::nullopt}}, now);
@@ -198,10 +219,12 @@ TEST_CASE_METHOD(Fixture, "a member that leaves starts a rebalance; the last one
   CHECK(last.members == std::vector<ErrorCode>{ErrorCode::none});
   CHECK(state() == GroupState::empty);
   CHECK(generation() == before + 1);
-  CHECK(c().leave("g", {{"stranger", std::nullopt}}, now).members == std::vector<ErrorCode>{ErrorCode::unknown_member_id});
+  CHECK(c().leave("g", {{"stranger", std::nullopt}}, now).members ==
+        std::vector<ErrorCode>{ErrorCode::unknown_member_id});
 }
 
-TEST_CASE_METHOD(Fixture, "a leader that leaves mid-rebalance hands leadership to a remaining member") {
+TEST_CASE_METHOD(Fixture,
+                 "a leader that leaves mid-rebalance hands leadership to a remaining member") {
   auto [a, b] = stable_two_members();
   auto b_join = join(join_request(b, "changed"));
   c().leave("g", {{a, std::nullopt}}, now);
@@ -210,7 +233,9 @@ TEST_CASE_METHOD(Fixture, "a leader that leaves mid-rebalance hands leadership t
   CHECK((*b_join)->members.size() == 1);
 }
 
-TEST_CASE_METHOD(Fixture, "the initial rebalance delay collects members that arrive together into one generation") {
+TEST_CASE_METHOD(
+    Fixture,
+    "the initial rebalance delay collects members that arrive together into one generation") {
   options.initial_rebalance_delay_ms = 3000;
   coordinator.emplace(options, nullptr);
   std::string a, b;
@@ -227,9 +252,11 @@ TEST_CASE_METHOD(Fixture, "the initial rebalance delay collects members that arr
   CHECK((*a_join)->members.size() == 2);
 }
 
-TEST_CASE_METHOD(Fixture, "an Empty group keeps its committed offsets, and one without any is forgotten") {
+TEST_CASE_METHOD(Fixture,
+                 "an Empty group keeps its committed offsets, and one without any is forgotten") {
   std::string id = stable_single_member();
-  c().commit_offsets(CommitRequest{"g", generation(), id, std::nullopt, {{"t", 0, 5, -1, "", 0}}}, now);
+  c().commit_offsets(CommitRequest{"g", generation(), id, std::nullopt, {{"t", 0, 5, -1, "", 0}}},
+                     now);
   c().leave("g", {{id, std::nullopt}}, now);
   advance(session_ms);
   REQUIRE(c().find_group("g") != nullptr);
@@ -244,7 +271,8 @@ TEST_CASE_METHOD(Fixture, "an Empty group keeps its committed offsets, and one w
   CHECK(c().find_group("refused") == nullptr);
 }
 
-TEST_CASE_METHOD(Fixture, "JoinGroup refuses bad session timeouts, empty group ids and inconsistent protocols") {
+TEST_CASE_METHOD(
+    Fixture, "JoinGroup refuses bad session timeouts, empty group ids and inconsistent protocols") {
   JoinRequest request = join_request("");
   request.session_timeout_ms = 1;
   CHECK((*join(request))->error == ErrorCode::invalid_session_timeout);
@@ -260,7 +288,8 @@ TEST_CASE_METHOD(Fixture, "JoinGroup refuses bad session timeouts, empty group i
   CHECK((*join(request))->error == ErrorCode::inconsistent_group_protocol);
 }
 
-TEST_CASE_METHOD(Fixture, "protocol selection takes the most preferred protocol every member supports") {
+TEST_CASE_METHOD(Fixture,
+                 "protocol selection takes the most preferred protocol every member supports") {
   JoinRequest request = join_request("");
   request.require_known_member_id = false;
   request.protocols = {Protocol{"cooperative-sticky", bytes("c")}, Protocol{"range", bytes("r")}};
@@ -268,7 +297,9 @@ TEST_CASE_METHOD(Fixture, "protocol selection takes the most preferred protocol 
   CHECK((*joined)->protocol_name == "cooperative-sticky");
 }
 
-TEST_CASE_METHOD(Fixture, "a static member rejoining with a new member id fences the old id without a rebalance") {
+TEST_CASE_METHOD(
+    Fixture,
+    "a static member rejoining with a new member id fences the old id without a rebalance") {
   auto first = join(join_request("", "sub", "instance-1"));
   REQUIRE(first->has_value());
   const std::string old_id = (*first)->member_id;
@@ -292,7 +323,8 @@ TEST_CASE_METHOD(Fixture, "a static member rejoining with a new member id fences
   CHECK(state() == GroupState::stable);
   CHECK(heartbeat(old_id, before, "instance-1") == ErrorCode::fenced_instance_id);
   CHECK(heartbeat(result.member_id, before, "instance-1") == ErrorCode::none);
-  CHECK(c().leave("g", {{old_id, "instance-1"}}, now).members == std::vector<ErrorCode>{ErrorCode::fenced_instance_id});
+  CHECK(c().leave("g", {{old_id, "instance-1"}}, now).members ==
+        std::vector<ErrorCode>{ErrorCode::fenced_instance_id});
   auto synced = sync(result.member_id, before);
   CHECK((*synced)->assignment == bytes("A"));
 }
@@ -305,7 +337,9 @@ TEST_CASE_METHOD(Fixture, "a static member leaving by instance id alone is remov
   CHECK(state() == GroupState::empty);
 }
 
-TEST_CASE_METHOD(Fixture, "admin views: list with a state filter, describe members and assignments, describe an unknown group as Dead") {
+TEST_CASE_METHOD(Fixture,
+                 "admin views: list with a state filter, describe members and assignments, "
+                 "describe an unknown group as Dead") {
   auto [a, b] = stable_two_members();
   CHECK(c().list_groups({}).size() == 1);
   CHECK(c().list_groups({GroupState::stable}).size() == 1);
@@ -321,7 +355,9 @@ TEST_CASE_METHOD(Fixture, "admin views: list with a state filter, describe membe
   CHECK(state_name(GroupState::completing_rebalance) == "CompletingRebalance");
 }
 
-TEST_CASE_METHOD(Fixture, "DeleteGroups: NON_EMPTY_GROUP while members remain, then the group and its offsets go") {
+TEST_CASE_METHOD(
+    Fixture,
+    "DeleteGroups: NON_EMPTY_GROUP while members remain, then the group and its offsets go") {
   std::string id = stable_single_member();
   CHECK(c().delete_group("g") == ErrorCode::non_empty_group);
   c().leave("g", {{id, std::nullopt}}, now);
@@ -339,7 +375,9 @@ TEST_CASE_METHOD(Fixture, "at shutdown parked joins and syncs are answered NOT_C
   CHECK((*a_join)->error == ErrorCode::not_coordinator);
 }
 
-TEST_CASE_METHOD(Fixture, "the next deadline is the earliest session expiry, and none while members wait for answers") {
+TEST_CASE_METHOD(
+    Fixture,
+    "the next deadline is the earliest session expiry, and none while members wait for answers") {
   CHECK_FALSE(c().next_deadline().has_value());
   stable_single_member();
   REQUIRE(c().next_deadline().has_value());

@@ -13,7 +13,8 @@ std::int64_t total_groups(const GroupStats& stats) {
   return total;
 }
 
-TEST_CASE_METHOD(Fixture, "group stats follow a group through its states and count each rebalance") {
+TEST_CASE_METHOD(Fixture,
+                 "group stats follow a group through its states and count each rebalance") {
   const GroupStats& stats = c().stats();
   CHECK(total_groups(stats) == 0);
   auto [a, b] = stable_two_members();

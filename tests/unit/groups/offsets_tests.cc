@@ -7,21 +7,27 @@
 namespace weir::groups::test {
 namespace {
 
-storage::CommittedOffset offset(std::string topic, std::int32_t partition, std::int64_t value, std::string metadata = "") {
-  return storage::CommittedOffset{std::move(topic), partition, value, 3, std::move(metadata), 1700000000000};
+storage::CommittedOffset offset(std::string topic, std::int32_t partition, std::int64_t value,
+                                std::string metadata = "") {
+  return storage::CommittedOffset{std::move(topic),    partition,    value, 3,
+                                  std::move(metadata), 1700000000000};
 }
 
-CommitRequest commit(std::int32_t generation, std::string member_id, std::vector<storage::CommittedOffset> offsets) {
+CommitRequest commit(std::int32_t generation, std::string member_id,
+                     std::vector<storage::CommittedOffset> offsets) {
   return CommitRequest{"g", generation, std::move(member_id), std::nullopt, std::move(offsets)};
 }
 
 }  // namespace
 
-TEST_CASE_METHOD(Fixture, "a generation -1 commit creates an Empty group whose offsets OffsetFetch returns") {
-  auto errors = c().commit_offsets(commit(-1, "", {offset("t", 0, 42, "meta"), offset("t", 1, 7)}), now);
+TEST_CASE_METHOD(
+    Fixture, "a generation -1 commit creates an Empty group whose offsets OffsetFetch returns") {
+  auto errors =
+      c().commit_offsets(commit(-1, "", {offset("t", 0, 42, "meta"), offset("t", 1, 7)}), now);
   CHECK(errors == std::vector<ErrorCode>{ErrorCode::none, ErrorCode::none});
   CHECK(state() == GroupState::empty);
-  auto fetched = c().fetch_offsets("g", std::vector<storage::TopicPartitionName>{{"t", 0}, {"t", 2}});
+  auto fetched =
+      c().fetch_offsets("g", std::vector<storage::TopicPartitionName>{{"t", 0}, {"t", 2}});
   REQUIRE(fetched.size() == 2);
   CHECK(fetched[0].offset == 42);
   CHECK(fetched[0].metadata == "meta");
@@ -31,7 +37,9 @@ TEST_CASE_METHOD(Fixture, "a generation -1 commit creates an Empty group whose o
   CHECK(c().fetch_offsets("unknown", std::nullopt).empty());
 }
 
-TEST_CASE_METHOD(Fixture, "a commit naming a generation for a group that does not exist gets ILLEGAL_GENERATION") {
+TEST_CASE_METHOD(
+    Fixture,
+    "a commit naming a generation for a group that does not exist gets ILLEGAL_GENERATION") {
   auto errors = c().commit_offsets(commit(3, "m", {offset("t", 0, 1)}), now);
   CHECK(errors == std::vector<ErrorCode>{ErrorCode::illegal_generation});
   CHECK(c().find_group("g") == nullptr);
@@ -39,25 +47,34 @@ TEST_CASE_METHOD(Fixture, "a commit naming a generation for a group that does no
 
 TEST_CASE_METHOD(Fixture, "commits are checked against member, generation and state") {
   auto [a, b] = stable_two_members();
-  CHECK(c().commit_offsets(commit(generation(), a, {offset("t", 0, 5)}), now)[0] == ErrorCode::none);
-  CHECK(c().commit_offsets(commit(generation() - 1, a, {offset("t", 0, 5)}), now)[0] == ErrorCode::illegal_generation);
-  CHECK(c().commit_offsets(commit(generation(), "stranger", {offset("t", 0, 5)}), now)[0] == ErrorCode::unknown_member_id);
+  CHECK(c().commit_offsets(commit(generation(), a, {offset("t", 0, 5)}), now)[0] ==
+        ErrorCode::none);
+  CHECK(c().commit_offsets(commit(generation() - 1, a, {offset("t", 0, 5)}), now)[0] ==
+        ErrorCode::illegal_generation);
+  CHECK(c().commit_offsets(commit(generation(), "stranger", {offset("t", 0, 5)}), now)[0] ==
+        ErrorCode::unknown_member_id);
   join(join_request(a, "changed"));
   REQUIRE(state() == GroupState::preparing_rebalance);
   // Eager clients commit what they processed while rejoining: still allowed.
-  CHECK(c().commit_offsets(commit(generation(), b, {offset("t", 0, 6)}), now)[0] == ErrorCode::none);
+  CHECK(c().commit_offsets(commit(generation(), b, {offset("t", 0, 6)}), now)[0] ==
+        ErrorCode::none);
   join(join_request(b));
   REQUIRE(state() == GroupState::completing_rebalance);
-  CHECK(c().commit_offsets(commit(generation(), b, {offset("t", 0, 7)}), now)[0] == ErrorCode::rebalance_in_progress);
+  CHECK(c().commit_offsets(commit(generation(), b, {offset("t", 0, 7)}), now)[0] ==
+        ErrorCode::rebalance_in_progress);
 }
 
-TEST_CASE_METHOD(Fixture, "commit metadata longer than the limit gets OFFSET_METADATA_TOO_LARGE for that partition only") {
-  auto errors = c().commit_offsets(commit(-1, "", {offset("t", 0, 1, std::string(5000, 'x')), offset("t", 1, 2)}), now);
+TEST_CASE_METHOD(Fixture,
+                 "commit metadata longer than the limit gets OFFSET_METADATA_TOO_LARGE for that "
+                 "partition only") {
+  auto errors = c().commit_offsets(
+      commit(-1, "", {offset("t", 0, 1, std::string(5000, 'x')), offset("t", 1, 2)}), now);
   CHECK(errors == std::vector<ErrorCode>{ErrorCode::offset_metadata_too_large, ErrorCode::none});
   CHECK(c().fetch_offsets("g", std::nullopt).size() == 1);
 }
 
-TEST_CASE_METHOD(Fixture, "OffsetDelete refuses topics the live group subscribes to and deletes the others") {
+TEST_CASE_METHOD(
+    Fixture, "OffsetDelete refuses topics the live group subscribes to and deletes the others") {
   JoinRequest request = join_request("");
   request.require_known_member_id = false;
   request.protocols = {Protocol{"range", subscription_to("orders")}};
@@ -66,7 +83,8 @@ TEST_CASE_METHOD(Fixture, "OffsetDelete refuses topics the live group subscribes
   c().commit_offsets(commit(-1, "", {offset("orders", 0, 1), offset("old", 0, 2)}), now);
   auto result = c().delete_offsets("g", {{"orders", 0}, {"old", 0}});
   CHECK(result.error == ErrorCode::none);
-  CHECK(result.partitions == std::vector<ErrorCode>{ErrorCode::group_subscribed_to_topic, ErrorCode::none});
+  CHECK(result.partitions ==
+        std::vector<ErrorCode>{ErrorCode::group_subscribed_to_topic, ErrorCode::none});
   CHECK(c().fetch_offsets("g", std::nullopt).size() == 1);
   CHECK(c().delete_offsets("unknown", {{"old", 0}}).error == ErrorCode::group_id_not_found);
 }
@@ -104,7 +122,8 @@ TEST_CASE("the membership record round-trips generation, protocol, members and a
   CHECK_FALSE(decode_membership(truncated, &broken));
 }
 
-TEST_CASE_METHOD(Fixture, "after a restart, offsets are served and members go on in their generation") {
+TEST_CASE_METHOD(Fixture,
+                 "after a restart, offsets are served and members go on in their generation") {
   TempDir dir;
   std::string member_id;
   std::int32_t stable_generation = 0;

@@ -36,16 +36,21 @@ struct RetentionFixture : Fixture {
 
   void commit(const std::string& group_id, std::int32_t generation, const std::string& member_id,
               std::vector<storage::CommittedOffset> offsets) {
-    auto errors = c().commit_offsets(CommitRequest{group_id, generation, member_id, std::nullopt, offsets}, now);
+    auto errors = c().commit_offsets(
+        CommitRequest{group_id, generation, member_id, std::nullopt, offsets}, now);
     REQUIRE(errors == std::vector<ErrorCode>(offsets.size(), ErrorCode::none));
   }
 
-  std::size_t offsets_of(const std::string& group_id) { return c().fetch_offsets(group_id, std::nullopt).size(); }
+  std::size_t offsets_of(const std::string& group_id) {
+    return c().fetch_offsets(group_id, std::nullopt).size();
+  }
 };
 
 }  // namespace
 
-TEST_CASE_METHOD(RetentionFixture, "an Empty group's offsets expire once it has been Empty for the retention, then it goes") {
+TEST_CASE_METHOD(
+    RetentionFixture,
+    "an Empty group's offsets expire once it has been Empty for the retention, then it goes") {
   std::string id = member_subscribed_to("t");
   commit("g", generation(), id, {offset("t", 0, 5), offset("t", 1, 6)});
   now += minutes(90);  // older than the retention, but the group was not Empty
@@ -64,7 +69,9 @@ TEST_CASE_METHOD(RetentionFixture, "an Empty group's offsets expire once it has 
   CHECK(c().fetch_offsets("g", std::vector<storage::TopicPartitionName>{{"t", 0}})[0].offset == -1);
 }
 
-TEST_CASE_METHOD(RetentionFixture, "a Stable group keeps its subscribed topics' offsets; a dropped topic's expire by commit time") {
+TEST_CASE_METHOD(RetentionFixture,
+                 "a Stable group keeps its subscribed topics' offsets; a dropped topic's expire by "
+                 "commit time") {
   std::string id = member_subscribed_to("orders");
   commit("g", generation(), id, {offset("orders", 0, 1), offset("old", 0, 2), offset("old", 1, 3)});
   now += minutes(30);
@@ -82,7 +89,9 @@ TEST_CASE_METHOD(RetentionFixture, "a Stable group keeps its subscribed topics' 
   CHECK(state() == GroupState::stable);
 }
 
-TEST_CASE_METHOD(RetentionFixture, "offsets of a group whose subscriptions do not decode are kept while it has members") {
+TEST_CASE_METHOD(
+    RetentionFixture,
+    "offsets of a group whose subscriptions do not decode are kept while it has members") {
   stable_single_member();  // metadata "sub" is no ConsumerProtocolSubscription
   commit("g", -1, "", {offset("t", 0, 1)});
   now += minutes(600);
@@ -90,7 +99,9 @@ TEST_CASE_METHOD(RetentionFixture, "offsets of a group whose subscriptions do no
   CHECK(offsets_of("g") == 1);
 }
 
-TEST_CASE_METHOD(RetentionFixture, "commits outside group management expire one by one, retention after each commit") {
+TEST_CASE_METHOD(
+    RetentionFixture,
+    "commits outside group management expire one by one, retention after each commit") {
   commit("simple", -1, "", {offset("t", 0, 1)});
   now += minutes(30);
   commit("simple", -1, "", {offset("t", 1, 1)});
@@ -103,7 +114,8 @@ TEST_CASE_METHOD(RetentionFixture, "commits outside group management expire one 
   CHECK(c().find_group("simple") == nullptr);
 }
 
-TEST_CASE_METHOD(RetentionFixture, "the retention check runs from advance_to once per check interval") {
+TEST_CASE_METHOD(RetentionFixture,
+                 "the retention check runs from advance_to once per check interval") {
   commit("simple", -1, "", {offset("t", 0, 1)});
   c().advance_to(now);  // the first call starts the interval
   REQUIRE(c().next_deadline().has_value());
@@ -114,7 +126,9 @@ TEST_CASE_METHOD(RetentionFixture, "the retention check runs from advance_to onc
   CHECK(*c().next_deadline() == now + minutes(1));
 }
 
-TEST_CASE_METHOD(RetentionFixture, "deleting a topic removes its offsets from every group; an Empty group left without any goes") {
+TEST_CASE_METHOD(
+    RetentionFixture,
+    "deleting a topic removes its offsets from every group; an Empty group left without any goes") {
   commit("simple", -1, "", {offset("gone", 0, 1)});
   std::string id = member_subscribed_to("gone");
   commit("g", generation(), id, {offset("gone", 0, 7), offset("kept", 0, 8)});
@@ -125,7 +139,8 @@ TEST_CASE_METHOD(RetentionFixture, "deleting a topic removes its offsets from ev
   CHECK(left[0].topic == "kept");
 }
 
-TEST_CASE_METHOD(RetentionFixture, "expired offsets are deleted from storage and stay gone after a restart") {
+TEST_CASE_METHOD(RetentionFixture,
+                 "expired offsets are deleted from storage and stay gone after a restart") {
   TempDir dir;
   auto store = open_store(dir);
   coordinator.emplace(options, store.get());

@@ -30,8 +30,11 @@ struct CompletingFixture : Fixture {
 
 }  // namespace
 
-TEST_CASE_METHOD(CompletingFixture, "a leave during CompletingRebalance starts a new rebalance and fails the parked syncs") {
-  CHECK(c().leave("g", {{a, std::nullopt}}, now).members == std::vector<ErrorCode>{ErrorCode::none});
+TEST_CASE_METHOD(
+    CompletingFixture,
+    "a leave during CompletingRebalance starts a new rebalance and fails the parked syncs") {
+  CHECK(c().leave("g", {{a, std::nullopt}}, now).members ==
+        std::vector<ErrorCode>{ErrorCode::none});
   REQUIRE(b_sync->has_value());
   CHECK((*b_sync)->error == ErrorCode::rebalance_in_progress);
   CHECK(state() == GroupState::preparing_rebalance);
@@ -41,7 +44,9 @@ TEST_CASE_METHOD(CompletingFixture, "a leave during CompletingRebalance starts a
   CHECK((*b_join)->leader == b);
 }
 
-TEST_CASE_METHOD(CompletingFixture, "a leader that never syncs expires during CompletingRebalance and the group rebalances") {
+TEST_CASE_METHOD(
+    CompletingFixture,
+    "a leader that never syncs expires during CompletingRebalance and the group rebalances") {
   // b's parked SyncGroup keeps its session alive; a, the leader, never sends its SyncGroup.
   advance(session_ms);
   CHECK_FALSE(c().find_group("g")->members.contains(a));
@@ -50,7 +55,8 @@ TEST_CASE_METHOD(CompletingFixture, "a leader that never syncs expires during Co
   CHECK(state() == GroupState::preparing_rebalance);
 }
 
-TEST_CASE_METHOD(CompletingFixture, "a join with new metadata during CompletingRebalance starts a new rebalance") {
+TEST_CASE_METHOD(CompletingFixture,
+                 "a join with new metadata during CompletingRebalance starts a new rebalance") {
   auto b_rejoin = join(join_request(b, "other-subscription"));
   CHECK(state() == GroupState::preparing_rebalance);
   REQUIRE(b_sync->has_value());
@@ -62,7 +68,9 @@ TEST_CASE_METHOD(CompletingFixture, "a join with new metadata during CompletingR
   CHECK((*b_rejoin)->generation_id == completing_generation + 1);
 }
 
-TEST_CASE_METHOD(CompletingFixture, "during CompletingRebalance a stale generation gets ILLEGAL_GENERATION from sync and heartbeat") {
+TEST_CASE_METHOD(CompletingFixture,
+                 "during CompletingRebalance a stale generation gets ILLEGAL_GENERATION from sync "
+                 "and heartbeat") {
   auto stale = sync(a, completing_generation - 1);
   REQUIRE(stale->has_value());
   CHECK((*stale)->error == ErrorCode::illegal_generation);

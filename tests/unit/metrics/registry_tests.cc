@@ -7,7 +7,8 @@ namespace weir::metrics {
 namespace {
 
 bool has_line(const std::string& exposition, const std::string& line) {
-  return exposition.find("\n" + line + "\n") != std::string::npos || exposition.rfind(line + "\n", 0) == 0;
+  return exposition.find("\n" + line + "\n") != std::string::npos ||
+         exposition.rfind(line + "\n", 0) == 0;
 }
 
 TEST_CASE("asking twice for a series returns the same one") {

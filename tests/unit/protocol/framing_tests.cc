@@ -16,14 +16,16 @@ TEST_CASE("frame sizes outside [header, maximum] are refused") {
 }
 
 TEST_CASE("the size prefix is read big-endian") {
-  std::array<std::byte, 4> prefix{std::byte{0x00}, std::byte{0x01}, std::byte{0x02}, std::byte{0x03}};
+  std::array<std::byte, 4> prefix{std::byte{0x00}, std::byte{0x01}, std::byte{0x02},
+                                  std::byte{0x03}};
   CHECK(read_frame_size(prefix) == 0x00010203);
   prefix = {std::byte{0xff}, std::byte{0xff}, std::byte{0xff}, std::byte{0xff}};
   CHECK(read_frame_size(prefix) == -1);
 }
 
 namespace {
-Bytes request_frame(std::int16_t api_key, std::int16_t version, std::int32_t correlation_id, bool flexible) {
+Bytes request_frame(std::int16_t api_key, std::int16_t version, std::int32_t correlation_id,
+                    bool flexible) {
   Writer writer;
   writer.write_int16(api_key);
   writer.write_int16(version);
@@ -72,6 +74,7 @@ TEST_CASE("a header cut short is malformed") {
   Bytes frame = request_frame(3, 1, 42, false);
   for (std::size_t length = 8; length < 12; ++length) {
     ParsedRequest parsed;
-    CHECK(parse_request(BytesView(frame.data(), length), &parsed) == RequestParseError::malformed_header);
+    CHECK(parse_request(BytesView(frame.data(), length), &parsed) ==
+          RequestParseError::malformed_header);
   }
 }

@@ -3,7 +3,6 @@
 // tests/fixtures/capture_proxy.py: each must decode at its version and re-encode to the
 // very same bytes.
 #include <catch2/catch.hpp>
-
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -38,16 +37,27 @@ Bytes round_trip_body(BytesView body, std::int16_t version) {
 
 Bytes round_trip_body_for(std::int16_t api_key, BytesView body, std::int16_t version) {
   switch (api_key) {
-    case 0: return round_trip_body<ProduceRequest>(body, version);
-    case 1: return round_trip_body<FetchRequest>(body, version);
-    case 2: return round_trip_body<ListOffsetsRequest>(body, version);
-    case 3: return round_trip_body<MetadataRequest>(body, version);
-    case 18: return round_trip_body<ApiVersionsRequest>(body, version);
-    case 19: return round_trip_body<CreateTopicsRequest>(body, version);
-    case 32: return round_trip_body<DescribeConfigsRequest>(body, version);
-    case 33: return round_trip_body<AlterConfigsRequest>(body, version);
-    case 37: return round_trip_body<CreatePartitionsRequest>(body, version);
-    default: FAIL("no round trip registered for api key " << api_key); return {};
+    case 0:
+      return round_trip_body<ProduceRequest>(body, version);
+    case 1:
+      return round_trip_body<FetchRequest>(body, version);
+    case 2:
+      return round_trip_body<ListOffsetsRequest>(body, version);
+    case 3:
+      return round_trip_body<MetadataRequest>(body, version);
+    case 18:
+      return round_trip_body<ApiVersionsRequest>(body, version);
+    case 19:
+      return round_trip_body<CreateTopicsRequest>(body, version);
+    case 32:
+      return round_trip_body<DescribeConfigsRequest>(body, version);
+    case 33:
+      return round_trip_body<AlterConfigsRequest>(body, version);
+    case 37:
+      return round_trip_body<CreatePartitionsRequest>(body, version);
+    default:
+      FAIL("no round trip registered for api key " << api_key);
+      return {};
   }
 }
 

@@ -1,7 +1,6 @@
 // The record batch codecs and the compressed batch helpers: round trips, the stream
 // formats other Kafka clients read, and refusal of damaged, truncated or oversized input.
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <string_view>
 
@@ -14,7 +13,8 @@ using namespace weir::protocol::records;
 
 namespace {
 
-constexpr Compression kCodecs[] = {Compression::gzip, Compression::snappy, Compression::lz4, Compression::zstd};
+constexpr Compression kCodecs[] = {Compression::gzip, Compression::snappy, Compression::lz4,
+                                   Compression::zstd};
 
 Bytes bytes_of(std::string_view s) {
   Bytes out;
@@ -31,7 +31,8 @@ Bytes raw(std::initializer_list<int> values) {
 // Compressible but not trivial: text with a counter, ~`size` bytes.
 Bytes sample_text(std::size_t size) {
   std::string text;
-  for (int i = 0; text.size() < size; ++i) text += "record number " + std::to_string(i * 7919 % 100003) + ";";
+  for (int i = 0; text.size() < size; ++i)
+    text += "record number " + std::to_string(i * 7919 % 100003) + ";";
   text.resize(size);
   return bytes_of(text);
 }
@@ -88,7 +89,8 @@ TEST_CASE("compressed streams use the formats Kafka clients read", "[records][co
   for (Compression codec : kCodecs) CHECK(compress(codec, input).size() < input.size() / 2);
 }
 
-TEST_CASE("raw snappy, as librdkafka sends it, decompresses like xerial framing", "[records][compression]") {
+TEST_CASE("raw snappy, as librdkafka sends it, decompresses like xerial framing",
+          "[records][compression]") {
   // Raw snappy of "hello": length varint 5, then a literal of 5 bytes (tag (5-1) << 2).
   const Bytes hello = raw({0x05, 0x10, 'h', 'e', 'l', 'l', 'o'});
   Bytes output;
@@ -110,7 +112,8 @@ TEST_CASE("garbage and truncated streams are corrupt for every codec", "[records
     Bytes output;
     CHECK(decompress(codec, garbage, 1 << 20, &output) == CodecError::corrupt);
     const Bytes compressed = compress(codec, input);
-    for (std::size_t cut : {std::size_t{0}, std::size_t{3}, compressed.size() / 2, compressed.size() - 1}) {
+    for (std::size_t cut :
+         {std::size_t{0}, std::size_t{3}, compressed.size() / 2, compressed.size() - 1}) {
       INFO("truncated to " << cut);
       output.clear();
       const Bytes truncated(compressed.begin(), compressed.begin() + static_cast<long>(cut));
@@ -159,7 +162,8 @@ TEST_CASE("a batch rebuilt with each codec validates and decompresses to the sam
   }
 }
 
-TEST_CASE("a compressed batch whose records disagree with its count is invalid_record", "[records][compression]") {
+TEST_CASE("a compressed batch whose records disagree with its count is invalid_record",
+          "[records][compression]") {
   const Bytes original = three_record_batch();  // `plain` views it
   const ValidatedBatch plain = validated(original);
   Bytes records;
@@ -177,7 +181,8 @@ TEST_CASE("a compressed batch whose records disagree with its count is invalid_r
   }
 }
 
-TEST_CASE("a compressed batch with a damaged payload and a valid CRC is corrupt_message", "[records][compression]") {
+TEST_CASE("a compressed batch with a damaged payload and a valid CRC is corrupt_message",
+          "[records][compression]") {
   const Bytes original = three_record_batch();  // `plain` views it
   const ValidatedBatch plain = validated(original);
   Bytes records;
@@ -186,7 +191,8 @@ TEST_CASE("a compressed batch with a damaged payload and a valid CRC is corrupt_
     INFO(codec_name(codec));
     Bytes batch = rebuild_batch(plain, records, codec);
     // Overwrite the middle of the payload; the CRC is recomputed, so only the codec can tell.
-    for (std::size_t i = 61 + (batch.size() - 61) / 3; i < batch.size() - 4; ++i) batch[i] = std::byte{0xEE};
+    for (std::size_t i = 61 + (batch.size() - 61) / 3; i < batch.size() - 4; ++i)
+      batch[i] = std::byte{0xEE};
     recompute_crc(batch);
     const ValidatedBatch damaged = validated(batch);
     Bytes out;
@@ -195,12 +201,14 @@ TEST_CASE("a compressed batch with a damaged payload and a valid CRC is corrupt_
   }
 }
 
-TEST_CASE("a batch that decompresses beyond the limit is message_too_large", "[records][compression]") {
+TEST_CASE("a batch that decompresses beyond the limit is message_too_large",
+          "[records][compression]") {
   RecordBatchBuilder builder;
   builder.add({std::nullopt, Bytes(1 << 20, std::byte{0}), {}, 5});
   const Bytes original = builder.build();
   const ValidatedBatch plain = validated(original);
-  const Bytes zstd = rebuild_batch(plain, Bytes(original.begin() + 61, original.end()), Compression::zstd);
+  const Bytes zstd =
+      rebuild_batch(plain, Bytes(original.begin() + 61, original.end()), Compression::zstd);
   Bytes out;
   CHECK(decompress_records(validated(zstd), 64 * 1024, &out) == BatchError::message_too_large);
 }

@@ -34,7 +34,6 @@ using Broker = weir::testing::InProcessBroker;
 constexpr std::int16_t invalid_config = 40;
 constexpr std::int16_t invalid_partitions = 37;
 
-
 // One record, value "v", as a magic-2 batch with a valid CRC-32C.
 Bytes one_record_batch() {
   Writer record;
@@ -75,8 +74,8 @@ Bytes one_record_batch() {
 Bytes one_legacy_message(std::int16_t produce_version) {
   const Bytes value{std::byte{'v'}};
   Bytes message_set;
-  records::append_legacy_message({0, produce_version >= 2 ? records::kMagicV1 : records::kMagicV0, 0,
-                                  1'700'000'000'000, std::nullopt, BytesView(value)},
+  records::append_legacy_message({0, produce_version >= 2 ? records::kMagicV1 : records::kMagicV0,
+                                  0, 1'700'000'000'000, std::nullopt, BytesView(value)},
                                  &message_set);
   return message_set;
 }
@@ -217,9 +216,10 @@ TEST_CASE("every advertised Produce, Fetch and ListOffsets version serves a reco
     }
     // v0-3 read the stored batch down-converted: magic 0 for v0-1, magic 1 for v2-3.
     std::vector<records::LegacyMessage> messages;
-    CHECK(records::for_each_legacy_message(*data.records, [&](const records::LegacyMessage& message) {
-            messages.push_back(message);
-          }) == records::BatchError::none);
+    CHECK(
+        records::for_each_legacy_message(*data.records, [&](const records::LegacyMessage& message) {
+          messages.push_back(message);
+        }) == records::BatchError::none);
     REQUIRE(messages.size() == 1);
     CHECK(messages[0].offset == 0);
     CHECK(messages[0].magic == (version >= 2 ? records::kMagicV1 : records::kMagicV0));

@@ -1,7 +1,7 @@
-#include "server/config_settings.h"
-
 #include <catch2/catch.hpp>
 #include <set>
+
+#include "server/config_settings.h"
 
 using namespace weir;
 
@@ -28,16 +28,34 @@ TEST_CASE("every default survives formatting and parsing back") {
 }
 
 TEST_CASE("the table knows every setting the operations design names") {
-  for (std::string_view name :
-       {"BIND_ADDRESS", "ADVERTISED_ADDRESS", "STORAGE_PATH", "METRICS_BIND_ADDRESS", "MAX_CONNECTIONS",
-        "MAX_CONNECTIONS_PER_IP", "CONNECTION_RATE_LIMIT", "RATE_LIMIT_BAN_SECS", "CONNECTION_ALLOW_LIST",
-        "IDLE_TIMEOUT_SECS", "REQUEST_TIMEOUT_SECS", "BACKPRESSURE_THRESHOLD", "BACKPRESSURE_THRESHOLD_BYTES",
-        "REQUEST_BUFFER_BUDGET_BYTES", "TLS_BIND_ADDRESS", "TLS_CERT_PATH", "TLS_KEY_PATH", "TLS_CA_PATH",
-        "TLS_REQUIRE_CLIENT_CERT", "TLS_MIN_VERSION", "TLS_CIPHERS", "SHUTDOWN_TIMEOUT_SECS", "WEIR_LOG_LEVEL",
-        "LOG_FORMAT"}) {
+  for (std::string_view name : {"BIND_ADDRESS",
+                                "ADVERTISED_ADDRESS",
+                                "STORAGE_PATH",
+                                "METRICS_BIND_ADDRESS",
+                                "MAX_CONNECTIONS",
+                                "MAX_CONNECTIONS_PER_IP",
+                                "CONNECTION_RATE_LIMIT",
+                                "RATE_LIMIT_BAN_SECS",
+                                "CONNECTION_ALLOW_LIST",
+                                "IDLE_TIMEOUT_SECS",
+                                "REQUEST_TIMEOUT_SECS",
+                                "BACKPRESSURE_THRESHOLD",
+                                "BACKPRESSURE_THRESHOLD_BYTES",
+                                "REQUEST_BUFFER_BUDGET_BYTES",
+                                "TLS_BIND_ADDRESS",
+                                "TLS_CERT_PATH",
+                                "TLS_KEY_PATH",
+                                "TLS_CA_PATH",
+                                "TLS_REQUIRE_CLIENT_CERT",
+                                "TLS_MIN_VERSION",
+                                "TLS_CIPHERS",
+                                "SHUTDOWN_TIMEOUT_SECS",
+                                "WEIR_LOG_LEVEL",
+                                "LOG_FORMAT"}) {
     INFO(name);
     bool found = false;
-    for (const auto& setting : all_settings()) found = found || setting.environment_variable == name;
+    for (const auto& setting : all_settings())
+      found = found || setting.environment_variable == name;
     CHECK(found);
   }
 }

@@ -1,6 +1,6 @@
-#include "server/config_values.h"
-
 #include <catch2/catch.hpp>
+
+#include "server/config_values.h"
 
 using namespace weir::config_values;
 using weir::HostPort;
@@ -83,9 +83,11 @@ TEST_CASE("an IP network contains exactly the addresses under its prefix") {
 
 TEST_CASE("bad networks are rejected with the reason") {
   IpNetwork network;
-  CHECK(parse_ip_network("10.0.0.0/33", &network) == "'10.0.0.0/33' has no prefix length from 0 to 32");
+  CHECK(parse_ip_network("10.0.0.0/33", &network) ==
+        "'10.0.0.0/33' has no prefix length from 0 to 32");
   CHECK(parse_ip_network("::/129", &network));
-  CHECK(parse_ip_network("10.0.0/8", &network) == "'10.0.0/8' is not an IP address or CIDR network");
+  CHECK(parse_ip_network("10.0.0/8", &network) ==
+        "'10.0.0/8' is not an IP address or CIDR network");
   CHECK(parse_ip_network("example.com", &network));
   CHECK(parse_ip_network("10.0.0.1/", &network));
 }

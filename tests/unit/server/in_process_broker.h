@@ -79,7 +79,8 @@ class InProcessBroker {
         protocol::FrameBuffer::copy_of(writer.take()));
 
     std::optional<Reply> reply;
-    router_->route(frame, io_.get_executor(), client_host_, [&](Reply answer) { reply = std::move(answer); });
+    router_->route(frame, io_.get_executor(), client_host_,
+                   [&](Reply answer) { reply = std::move(answer); });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!reply && std::chrono::steady_clock::now() < deadline)
       io_.run_one_for(std::chrono::milliseconds(20));

@@ -4,9 +4,8 @@
 // ApiVersions v3/v4, Metadata v12, InitProducerId v4/v5, Produce v9/v10/v11), through the
 // router and the real handlers on a real Store. Every response must decode at its version
 // with no error, and a retried batch must get its original offset.
-#include <catch2/catch.hpp>
-
 #include <asio.hpp>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -38,9 +37,11 @@ Bytes idempotent_batch(std::int64_t producer_id, std::int16_t epoch, std::int32_
   builder.producer(producer_id, epoch, sequence);
   for (int i = 0; i < 3; ++i) {
     const std::string value = "java-" + std::to_string(sequence + i);
-    builder.add({std::nullopt, Bytes(reinterpret_cast<const std::byte*>(value.data()),
-                                     reinterpret_cast<const std::byte*>(value.data()) + value.size()),
-                 {}, 1'700'000'000'000 + sequence + i});
+    builder.add({std::nullopt,
+                 Bytes(reinterpret_cast<const std::byte*>(value.data()),
+                       reinterpret_cast<const std::byte*>(value.data()) + value.size()),
+                 {},
+                 1'700'000'000'000 + sequence + i});
   }
   return builder.build();
 }
@@ -71,8 +72,9 @@ TEST_CASE("a Kafka 3.x Java idempotent producer's requests are answered at its v
     const char* name;
     std::int16_t api_versions, metadata, init_producer_id, produce;
   };
-  for (const JavaRelease release : {JavaRelease{"3.0-3.6", 3, 12, 4, 9}, JavaRelease{"3.7", 3, 12, 4, 10},
-                                    JavaRelease{"3.8", 3, 12, 5, 11}, JavaRelease{"3.9", 4, 12, 5, 11}}) {
+  for (const JavaRelease release :
+       {JavaRelease{"3.0-3.6", 3, 12, 4, 9}, JavaRelease{"3.7", 3, 12, 4, 10},
+        JavaRelease{"3.8", 3, 12, 5, 11}, JavaRelease{"3.9", 4, 12, 5, 11}}) {
     INFO("Java clients " << release.name);
     JavaClientSession session;
 
@@ -117,11 +119,13 @@ TEST_CASE("a Kafka 3.x Java idempotent producer's requests are answered at its v
     stored = produce(session, release.produce, "java-topic", first);
     CHECK(stored.error_code == 0);
     CHECK(stored.base_offset == 0);
-    stored = produce(session, release.produce, "java-topic", idempotent_batch(producer.producer_id, 0, 3));
+    stored = produce(session, release.produce, "java-topic",
+                     idempotent_batch(producer.producer_id, 0, 3));
     CHECK(stored.error_code == 0);
     CHECK(stored.base_offset == 3);
     // A gap is refused with the code the Java producer handles.
-    stored = produce(session, release.produce, "java-topic", idempotent_batch(producer.producer_id, 0, 9));
+    stored = produce(session, release.produce, "java-topic",
+                     idempotent_batch(producer.producer_id, 0, 9));
     CHECK(stored.error_code == 45);  // OUT_OF_ORDER_SEQUENCE_NUMBER
   }
 }

@@ -1,12 +1,13 @@
-#include "server/log.h"
-
 #include <catch2/catch.hpp>
+
+#include "server/log.h"
 
 using namespace weir::log;
 
 TEST_CASE("text lines are key=value pairs, quoting values that hold spaces or quotes") {
-  std::string line = format_line(Format::text, Level::info, "2026-01-02T03:04:05.678Z", "connection closed",
-                                 {{"peer", "127.0.0.1:5000"}, {"reason", "idle timeout"}, {"bytes", 12}});
+  std::string line =
+      format_line(Format::text, Level::info, "2026-01-02T03:04:05.678Z", "connection closed",
+                  {{"peer", "127.0.0.1:5000"}, {"reason", "idle timeout"}, {"bytes", 12}});
   CHECK(line ==
         "ts=2026-01-02T03:04:05.678Z level=info msg=\"connection closed\" peer=127.0.0.1:5000 "
         "reason=\"idle timeout\" bytes=12");
@@ -15,8 +16,9 @@ TEST_CASE("text lines are key=value pairs, quoting values that hold spaces or qu
 }
 
 TEST_CASE("JSON lines are one object with numbers unquoted and strings escaped") {
-  std::string line = format_line(Format::json, Level::error, "2026-01-02T03:04:05.678Z", "bad \"frame\"\n",
-                                 {{"peer", "[::1]:5000"}, {"size", -5}, {"control", std::string("\x01", 1)}});
+  std::string line =
+      format_line(Format::json, Level::error, "2026-01-02T03:04:05.678Z", "bad \"frame\"\n",
+                  {{"peer", "[::1]:5000"}, {"size", -5}, {"control", std::string("\x01", 1)}});
   CHECK(line ==
         "{\"ts\":\"2026-01-02T03:04:05.678Z\",\"level\":\"error\",\"msg\":\"bad \\\"frame\\\"\\n\","
         "\"peer\":\"[::1]:5000\",\"size\":-5,\"control\":\"\\u0001\"}");

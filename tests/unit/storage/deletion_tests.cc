@@ -12,7 +12,8 @@ using test::open_store;
 using test::split_batches;
 using test::TempDir;
 
-PartitionLog* create_and_get(Store& store, const std::string& topic, std::map<std::string, std::string> configs = {}) {
+PartitionLog* create_and_get(Store& store, const std::string& topic,
+                             std::map<std::string, std::string> configs = {}) {
   REQUIRE(store.create_topic(topic, 1, std::move(configs), nullptr) == StorageErrc::ok);
   PartitionLog* log = store.partition(topic, 0);
   REQUIRE(log != nullptr);
@@ -27,7 +28,8 @@ std::int64_t first_base_offset(Store& store, PartitionLog* log, std::int64_t off
   return batches.front().base_offset;
 }
 
-TEST_CASE("delete_records moves the log start and deletes only the batches wholly below it", "[storage][delete]") {
+TEST_CASE("delete_records moves the log start and deletes only the batches wholly below it",
+          "[storage][delete]") {
   TempDir dir;
   auto store = open_store(dir.db());
   PartitionLog* log = create_and_get(*store, "t");
@@ -54,8 +56,10 @@ TEST_CASE("delete_records moves the log start and deletes only the batches wholl
   CHECK(first_base_offset(*store, log, 15) == 15);
 }
 
-TEST_CASE("delete_records below the log start changes nothing; above the high watermark is offset_out_of_range",
-          "[storage][delete]") {
+TEST_CASE(
+    "delete_records below the log start changes nothing; above the high watermark is "
+    "offset_out_of_range",
+    "[storage][delete]") {
   TempDir dir;
   auto store = open_store(dir.db());
   PartitionLog* log = create_and_get(*store, "t");
@@ -68,7 +72,8 @@ TEST_CASE("delete_records below the log start changes nothing; above the high wa
   CHECK(log->log_start_offset() == 5);
   CHECK(store->delete_records(log, 11, &low_watermark) == StorageErrc::offset_out_of_range);
   CHECK(store->delete_records(log, -1, &low_watermark) == StorageErrc::offset_out_of_range);
-  CHECK(store->delete_records(nullptr, 0, &low_watermark) == StorageErrc::unknown_topic_or_partition);
+  CHECK(store->delete_records(nullptr, 0, &low_watermark) ==
+        StorageErrc::unknown_topic_or_partition);
   CHECK(log->log_start_offset() == 5);
   CHECK(log->high_watermark() == 10);
 }
@@ -103,7 +108,8 @@ TEST_CASE("the log start offset survives a reopen, inside a batch and at the end
   CHECK(first_base_offset(*store, emptied, 15) == 15);
 }
 
-TEST_CASE("a timestamp lookup older than the log start answers with the log start offset", "[storage][delete]") {
+TEST_CASE("a timestamp lookup older than the log start answers with the log start offset",
+          "[storage][delete]") {
   TempDir dir;
   auto store = open_store(dir.db());
   PartitionLog* log = create_and_get(*store, "t");
@@ -116,8 +122,10 @@ TEST_CASE("a timestamp lookup older than the log start answers with the log star
   CHECK(store->offset_for_timestamp(log, 400).first == -1);
 }
 
-TEST_CASE("delete_topic removes the topic, and a topic re-created with its name starts empty with new ids",
-          "[storage][delete][topics]") {
+TEST_CASE(
+    "delete_topic removes the topic, and a topic re-created with its name starts empty with new "
+    "ids",
+    "[storage][delete][topics]") {
   TempDir dir;
   TopicDescription before;
   TopicDescription after;
@@ -191,19 +199,23 @@ TEST_CASE("retention.ms deletes the leading batches whose max timestamp is older
   CHECK(defaults->log_start_offset() == 20);
 }
 
-TEST_CASE("retention.bytes keeps the newest batches that together hold at least the limit", "[storage][retention]") {
+TEST_CASE("retention.bytes keeps the newest batches that together hold at least the limit",
+          "[storage][retention]") {
   TempDir dir;
   auto store = open_store(dir.db());
-  PartitionLog* log = create_and_get(*store, "t", {{"retention.bytes", "2500"}, {"retention.ms", "-1"}});
+  PartitionLog* log =
+      create_and_get(*store, "t", {{"retention.bytes", "2500"}, {"retention.ms", "-1"}});
   for (int i = 0; i < 5; ++i) append_and_wait(*store, log, 0, i, 939);  // 1000-byte batches at 0..4
   store->enforce_retention(0);
-  CHECK(log->log_start_offset() == 2);  // 3000 bytes stay: dropping one more would leave 2000 < 2500
+  CHECK(log->log_start_offset() ==
+        2);  // 3000 bytes stay: dropping one more would leave 2000 < 2500
   store->enforce_retention(0);
   CHECK(log->log_start_offset() == 2);
   CHECK(split_batches(store->read(log, 2, 1 << 20).records).size() == 3);
 }
 
-TEST_CASE("retention settings come from the topic configs with Kafka's defaults", "[storage][retention]") {
+TEST_CASE("retention settings come from the topic configs with Kafka's defaults",
+          "[storage][retention]") {
   CHECK(retention_policy({}).retention_ms == 604800000);
   CHECK(retention_policy({}).retention_bytes == -1);
   auto policy = retention_policy({{"retention.ms", "60000"}, {"retention.bytes", "1048576"}});
@@ -217,11 +229,16 @@ TEST_CASE("retention settings come from the topic configs with Kafka's defaults"
   CHECK(retention_policy({{"retention.bytes", ""}}).retention_bytes == -1);
 }
 
-TEST_CASE("a compact-only topic is never trimmed by retention, as in Kafka", "[storage][retention]") {
-  CHECK(retention_policy({{"cleanup.policy", "compact"}, {"retention.ms", "1000"}}).keeps_everything());
-  const auto both = retention_policy({{"cleanup.policy", "compact,delete"}, {"retention.ms", "1000"}});
+TEST_CASE("a compact-only topic is never trimmed by retention, as in Kafka",
+          "[storage][retention]") {
+  CHECK(retention_policy({{"cleanup.policy", "compact"}, {"retention.ms", "1000"}})
+            .keeps_everything());
+  const auto both =
+      retention_policy({{"cleanup.policy", "compact,delete"}, {"retention.ms", "1000"}});
   CHECK(both.retention_ms == 1000);
-  CHECK(retention_policy({{"cleanup.policy", "delete"}, {"retention.bytes", "10"}}).retention_bytes == 10);
+  CHECK(
+      retention_policy({{"cleanup.policy", "delete"}, {"retention.bytes", "10"}}).retention_bytes ==
+      10);
 }
 
 }  // namespace

@@ -53,7 +53,8 @@ TEST_CASE("topic names follow Kafka's rule", "[storage][metadata]") {
   CHECK_FALSE(metadata::is_valid_topic_name(std::string("nul\0byte", 8)));
 }
 
-TEST_CASE("random uuids are version 4 with the RFC 4122 variant and differ", "[storage][metadata]") {
+TEST_CASE("random uuids are version 4 with the RFC 4122 variant and differ",
+          "[storage][metadata]") {
   const auto a = metadata::random_uuid();
   const auto b = metadata::random_uuid();
   CHECK(a != b);

@@ -1,7 +1,6 @@
 // The idempotent producer sequence rules, as Kafka's ProducerStateEntry and
 // ProducerAppendInfo apply them.
 #include <catch2/catch.hpp>
-
 #include <limits>
 
 #include "storage/producer_state.h"
@@ -15,7 +14,8 @@ ProducerEntry entry_after(int batches, std::int32_t records = 10) {
   ProducerEntry entry;
   std::int32_t sequence = 0;
   for (int i = 0; i < batches; ++i) {
-    record_batch(entry, 0, ProducerBatch{sequence, sequence + records - 1, 100 + sequence, records - 1}, 1);
+    record_batch(entry, 0,
+                 ProducerBatch{sequence, sequence + records - 1, 100 + sequence, records - 1}, 1);
     sequence += records;
   }
   return entry;
@@ -41,7 +41,8 @@ TEST_CASE("duplicate idempotent batch returns the original offset", "[producer_s
   CHECK(check.original.last_offset_delta == 9);
 }
 
-TEST_CASE("only the last five batches are remembered; an older retry is out of order", "[producer_state]") {
+TEST_CASE("only the last five batches are remembered; an older retry is out of order",
+          "[producer_state]") {
   const ProducerEntry entry = entry_after(7);
   REQUIRE(entry.batches.size() == ProducerEntry::max_batches);
   CHECK(check_sequence(&entry, 0, 20, 29).verdict == SequenceVerdict::duplicate);
@@ -54,19 +55,22 @@ TEST_CASE("a sequence gap is out of order", "[producer_state]") {
   CHECK(check_sequence(&entry, 0, 5, 14).verdict == SequenceVerdict::out_of_order_sequence);
 }
 
-TEST_CASE("a batch overlapping a recorded one with another range is out of order", "[producer_state]") {
+TEST_CASE("a batch overlapping a recorded one with another range is out of order",
+          "[producer_state]") {
   const ProducerEntry entry = entry_after(2);
   CHECK(check_sequence(&entry, 0, 10, 14).verdict == SequenceVerdict::out_of_order_sequence);
 }
 
-TEST_CASE("an older epoch is invalid_producer_epoch, even for a recorded range", "[producer_state]") {
+TEST_CASE("an older epoch is invalid_producer_epoch, even for a recorded range",
+          "[producer_state]") {
   ProducerEntry entry;
   record_batch(entry, 2, ProducerBatch{0, 9, 0, 9}, 1);
   CHECK(check_sequence(&entry, 1, 10, 19).verdict == SequenceVerdict::invalid_producer_epoch);
   CHECK(check_sequence(&entry, 1, 0, 9).verdict == SequenceVerdict::invalid_producer_epoch);
 }
 
-TEST_CASE("a newer epoch must start at sequence 0 and then replaces the batches", "[producer_state]") {
+TEST_CASE("a newer epoch must start at sequence 0 and then replaces the batches",
+          "[producer_state]") {
   ProducerEntry entry = entry_after(2);
   CHECK(check_sequence(&entry, 1, 20, 29).verdict == SequenceVerdict::out_of_order_sequence);
   REQUIRE(check_sequence(&entry, 1, 0, 4).verdict == SequenceVerdict::append);
@@ -111,7 +115,8 @@ TEST_CASE("an entry survives encoding, and damaged values are refused", "[produc
   CHECK_FALSE(decode_entry(wrong_version).has_value());
 }
 
-TEST_CASE("expire drops exactly the entries idle for longer than the expiration", "[producer_state]") {
+TEST_CASE("expire drops exactly the entries idle for longer than the expiration",
+          "[producer_state]") {
   ProducerStateTable table;
   table.get_or_create(1).last_append_ms = 1000;
   table.get_or_create(2).last_append_ms = 5000;

@@ -1,7 +1,6 @@
 // Idempotent producers through the Store: sequence checks where offsets are assigned,
 // state in the same write as the batch, recovery at open, expiration, producer ids.
 #include <catch2/catch.hpp>
-
 #include <future>
 #include <set>
 #include <thread>
@@ -20,7 +19,8 @@ PartitionLog* make_partition(Store& store, const std::string& topic = "idempoten
 
 }  // namespace
 
-TEST_CASE("a retried idempotent batch gets its original offset and is not stored twice", "[storage][producers]") {
+TEST_CASE("a retried idempotent batch gets its original offset and is not stored twice",
+          "[storage][producers]") {
   TempDir dir;
   auto store = open_store(dir.db());
   PartitionLog* log = make_partition(*store);
@@ -37,7 +37,8 @@ TEST_CASE("a retried idempotent batch gets its original offset and is not stored
   CHECK(split_batches(store->read(log, 0, 1 << 20).records).size() == 2);
 }
 
-TEST_CASE("identical plain batches are each stored, never taken for duplicates", "[storage][producers]") {
+TEST_CASE("identical plain batches are each stored, never taken for duplicates",
+          "[storage][producers]") {
   TempDir dir;
   auto store = open_store(dir.db());
   PartitionLog* log = make_partition(*store);
@@ -51,13 +52,15 @@ TEST_CASE("identical plain batches are each stored, never taken for duplicates",
   CHECK(split_batches(store->read(log, 0, 1 << 20).records).size() == 3);
 }
 
-TEST_CASE("producer id 0 is an idempotent producer: repeating its sequence is a duplicate", "[storage][producers]") {
+TEST_CASE("producer id 0 is an idempotent producer: repeating its sequence is a duplicate",
+          "[storage][producers]") {
   // A zeroed batch header is such a batch (an append benchmark once measured only
   // duplicates this way): it must be answered as Kafka does, not stored twice.
   TempDir dir;
   auto store = open_store(dir.db());
   PartitionLog* log = make_partition(*store);
-  REQUIRE(append_batch_and_wait(*store, log, make_producer_batch(0, 0, 0, 0), 0).error == StorageErrc::ok);
+  REQUIRE(append_batch_and_wait(*store, log, make_producer_batch(0, 0, 0, 0), 0).error ==
+          StorageErrc::ok);
   const auto repeat = append_batch_and_wait(*store, log, make_producer_batch(0, 0, 0, 0), 0);
   CHECK(repeat.error == StorageErrc::ok);
   CHECK(repeat.duplicate);
@@ -65,11 +68,13 @@ TEST_CASE("producer id 0 is an idempotent producer: repeating its sequence is a 
   CHECK(log->high_watermark() == 1);
 }
 
-TEST_CASE("a sequence gap and an old epoch are refused without storing anything", "[storage][producers]") {
+TEST_CASE("a sequence gap and an old epoch are refused without storing anything",
+          "[storage][producers]") {
   TempDir dir;
   auto store = open_store(dir.db());
   PartitionLog* log = make_partition(*store);
-  REQUIRE(append_batch_and_wait(*store, log, make_producer_batch(4, 3, 1, 0), 4).error == StorageErrc::ok);
+  REQUIRE(append_batch_and_wait(*store, log, make_producer_batch(4, 3, 1, 0), 4).error ==
+          StorageErrc::ok);
   CHECK(append_batch_and_wait(*store, log, make_producer_batch(4, 3, 1, 6), 4).error ==
         StorageErrc::out_of_order_sequence);
   CHECK(append_batch_and_wait(*store, log, make_producer_batch(4, 3, 0, 5), 4).error ==
@@ -81,7 +86,8 @@ TEST_CASE("a sequence gap and an old epoch are refused without storing anything"
   CHECK(next.base_offset == 5);
 }
 
-TEST_CASE("duplicates are found when retries are queued together with their originals", "[storage][producers]") {
+TEST_CASE("duplicates are found when retries are queued together with their originals",
+          "[storage][producers]") {
   TempDir dir;
   auto store = open_store(dir.db());
   PartitionLog* log = make_partition(*store);
@@ -110,8 +116,9 @@ TEST_CASE("producer state survives a reopen, so a retry after a restart is still
     auto store = open_store(dir.db());
     PartitionLog* log = make_partition(*store);
     for (int batch = 0; batch < 3; ++batch)
-      REQUIRE(append_batch_and_wait(*store, log, make_producer_batch(9, 42, 2, batch * 10), 9).error ==
-              StorageErrc::ok);
+      REQUIRE(
+          append_batch_and_wait(*store, log, make_producer_batch(9, 42, 2, batch * 10), 9).error ==
+          StorageErrc::ok);
   }
   auto store = open_store(dir.db());
   PartitionLog* log = store->partition("idempotent", 0);
@@ -128,7 +135,8 @@ TEST_CASE("producer state survives a reopen, so a retry after a restart is still
   CHECK(next.base_offset == 30);
 }
 
-TEST_CASE("idle producer state expires, after which any sequence is accepted", "[storage][producers]") {
+TEST_CASE("idle producer state expires, after which any sequence is accepted",
+          "[storage][producers]") {
   TempDir dir;
   StoreOptions options;
   options.path = dir.db();
@@ -137,7 +145,8 @@ TEST_CASE("idle producer state expires, after which any sequence is accepted", "
   auto store = Store::open(options, &error);
   REQUIRE(store != nullptr);
   PartitionLog* log = make_partition(*store);
-  REQUIRE(append_batch_and_wait(*store, log, make_producer_batch(0, 5, 0, 0), 0).error == StorageErrc::ok);
+  REQUIRE(append_batch_and_wait(*store, log, make_producer_batch(0, 5, 0, 0), 0).error ==
+          StorageErrc::ok);
   REQUIRE(append_batch_and_wait(*store, log, make_producer_batch(0, 5, 0, 7), 0).error ==
           StorageErrc::out_of_order_sequence);
   std::this_thread::sleep_for(std::chrono::milliseconds(120));
@@ -146,7 +155,8 @@ TEST_CASE("idle producer state expires, after which any sequence is accepted", "
   CHECK_FALSE(after.duplicate);
 }
 
-TEST_CASE("producer ids are unique and never handed out again after a reopen", "[storage][producers]") {
+TEST_CASE("producer ids are unique and never handed out again after a reopen",
+          "[storage][producers]") {
   TempDir dir;
   std::set<std::int64_t> seen;
   for (int open = 0; open < 3; ++open) {

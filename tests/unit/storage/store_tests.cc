@@ -1,5 +1,10 @@
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <future>
 #include <map>
@@ -7,12 +12,6 @@
 #include <set>
 #include <thread>
 #include <vector>
-
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <catch2/catch.hpp>
 
 #include "storage/store.h"
 #include "test_support.h"
@@ -35,7 +34,8 @@ PartitionLog* create_and_get(Store& store, const std::string& topic, std::int32_
   return log;
 }
 
-TEST_CASE("created topics are found by name and id and listed sorted by name", "[storage][topics]") {
+TEST_CASE("created topics are found by name and id and listed sorted by name",
+          "[storage][topics]") {
   TempDir dir;
   auto store = open_store(dir.db());
   TopicDescription zebra;
@@ -76,8 +76,9 @@ TEST_CASE("creating an existing topic returns topic_already_exists", "[storage][
 TEST_CASE("invalid topic names are refused with invalid_topic_name", "[storage][topics]") {
   TempDir dir;
   auto store = open_store(dir.db());
-  for (const std::string& name : {std::string(), std::string("."), std::string(".."), std::string(250, 'a'),
-                                  std::string("has space"), std::string("a/b"), std::string("a:b")}) {
+  for (const std::string& name :
+       {std::string(), std::string("."), std::string(".."), std::string(250, 'a'),
+        std::string("has space"), std::string("a/b"), std::string("a:b")}) {
     INFO("name: " << name);
     CHECK(store->create_topic(name, 1, {}, nullptr) == StorageErrc::invalid_topic_name);
   }
@@ -96,14 +97,16 @@ TEST_CASE("valid_topic_name accepts exactly the names create_topic accepts", "[s
   CHECK_FALSE(valid_topic_name("a b"));
 }
 
-TEST_CASE("a name that differs from an existing topic only by '.' versus '_' is refused", "[storage][topics]") {
+TEST_CASE("a name that differs from an existing topic only by '.' versus '_' is refused",
+          "[storage][topics]") {
   TempDir dir;
   auto store = open_store(dir.db());
   REQUIRE(store->create_topic("metrics.cpu", 1, {}, nullptr) == StorageErrc::ok);
   CHECK(store->create_topic("metrics_cpu", 1, {}, nullptr) == StorageErrc::invalid_topic_name);
 }
 
-TEST_CASE("partition counts below one or above the limit are refused with invalid_partitions", "[storage][topics]") {
+TEST_CASE("partition counts below one or above the limit are refused with invalid_partitions",
+          "[storage][topics]") {
   TempDir dir;
   auto store = open_store(dir.db());
   CHECK(store->create_topic("zero", 0, {}, nullptr) == StorageErrc::invalid_partitions);
@@ -113,7 +116,8 @@ TEST_CASE("partition counts below one or above the limit are refused with invali
   CHECK(store->list_topics().empty());
 }
 
-TEST_CASE("partition lookup returns nullptr for unknown topics and out-of-range partitions", "[storage][topics]") {
+TEST_CASE("partition lookup returns nullptr for unknown topics and out-of-range partitions",
+          "[storage][topics]") {
   TempDir dir;
   auto store = open_store(dir.db());
   REQUIRE(store->create_topic("two", 2, {}, nullptr) == StorageErrc::ok);
@@ -132,14 +136,15 @@ TEST_CASE("partition lookup returns nullptr for unknown topics and out-of-range 
   CHECK(first->log_start_offset() == 0);
 }
 
-TEST_CASE("append assigns contiguous offsets and patches the base offset bytes", "[storage][append]") {
+TEST_CASE("append assigns contiguous offsets and patches the base offset bytes",
+          "[storage][append]") {
   TempDir dir;
   auto store = open_store(dir.db());
   PartitionLog* log = create_and_get(*store, "t");
 
-  auto first = append_and_wait(*store, log, 0, 1000);    // offset 0
-  auto second = append_and_wait(*store, log, 4, 1001);   // offsets 1-5
-  auto third = append_and_wait(*store, log, 2, 1002);    // offsets 6-8
+  auto first = append_and_wait(*store, log, 0, 1000);   // offset 0
+  auto second = append_and_wait(*store, log, 4, 1001);  // offsets 1-5
+  auto third = append_and_wait(*store, log, 2, 1002);   // offsets 6-8
   REQUIRE(first.error == StorageErrc::ok);
   REQUIRE(second.error == StorageErrc::ok);
   REQUIRE(third.error == StorageErrc::ok);
@@ -160,7 +165,8 @@ TEST_CASE("append assigns contiguous offsets and patches the base offset bytes",
   CHECK(batches[2].last_offset_delta == 2);
   // Everything after the base offset is stored exactly as appended.
   auto expected = make_batch(4, 1001);
-  CHECK(std::equal(expected.begin() + 8, expected.end(), read.records.begin() + static_cast<long>(batches[0].size) + 8));
+  CHECK(std::equal(expected.begin() + 8, expected.end(),
+                   read.records.begin() + static_cast<long>(batches[0].size) + 8));
 }
 
 TEST_CASE("partitions have independent offsets", "[storage][append]") {
@@ -177,8 +183,10 @@ TEST_CASE("partitions have independent offsets", "[storage][append]") {
   CHECK(split_batches(store->read(one, 0, 1 << 20).records).size() == 1);
 }
 
-TEST_CASE("concurrent appenders from several threads all complete with contiguous, non-overlapping offsets",
-          "[storage][append]") {
+TEST_CASE(
+    "concurrent appenders from several threads all complete with contiguous, non-overlapping "
+    "offsets",
+    "[storage][append]") {
   TempDir dir;
   auto store = open_store(dir.db());
   constexpr int partitions = 3;
@@ -202,8 +210,8 @@ TEST_CASE("concurrent appenders from several threads all complete with contiguou
         const int partition = (t + i) % partitions;
         const std::int32_t delta = (t * 7 + i) % 4;
         const auto durability = i % 10 == 0 ? Durability::synced : Durability::written;
-        store->append(store->partition("busy", partition), make_batch(delta, i), delta, i, durability,
-                      [&, partition, delta](const AppendResult& result) {
+        store->append(store->partition("busy", partition), make_batch(delta, i), delta, i,
+                      durability, [&, partition, delta](const AppendResult& result) {
                         std::lock_guard lock(mutex);
                         assigned.push_back({partition, result.base_offset, delta, result.error});
                         completions.fetch_add(1);
@@ -220,7 +228,8 @@ TEST_CASE("concurrent appenders from several threads all complete with contiguou
     std::vector<Assigned> mine;
     for (const auto& a : assigned)
       if (a.partition == p) mine.push_back(a);
-    std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.base_offset < b.base_offset; });
+    std::sort(mine.begin(), mine.end(),
+              [](const auto& a, const auto& b) { return a.base_offset < b.base_offset; });
     std::int64_t next = 0;
     for (const auto& a : mine) {
       REQUIRE(a.error == StorageErrc::ok);
@@ -231,7 +240,8 @@ TEST_CASE("concurrent appenders from several threads all complete with contiguou
     // The stored batches agree with what the callers were told.
     auto batches = split_batches(store->read(store->partition("busy", p), 0, 64 << 20).records);
     REQUIRE(batches.size() == mine.size());
-    for (std::size_t i = 0; i < batches.size(); ++i) CHECK(batches[i].base_offset == mine[i].base_offset);
+    for (std::size_t i = 0; i < batches.size(); ++i)
+      CHECK(batches[i].base_offset == mine[i].base_offset);
   }
   const auto stats = store->commit_stats();
   CHECK(stats.appends == threads * per_thread);
@@ -240,7 +250,8 @@ TEST_CASE("concurrent appenders from several threads all complete with contiguou
   CHECK(stats.failed_groups == 0);
 }
 
-TEST_CASE("an append shorter than the batch header fails alone with storage_error", "[storage][append]") {
+TEST_CASE("an append shorter than the batch header fails alone with storage_error",
+          "[storage][append]") {
   TempDir dir;
   auto store = open_store(dir.db());
   PartitionLog* log = create_and_get(*store, "t");
@@ -254,8 +265,9 @@ TEST_CASE("an append shorter than the batch header fails alone with storage_erro
   CHECK(log->high_watermark() == 1);
 }
 
-TEST_CASE("an append whose last_offset_delta disagrees with its header fails alone with storage_error",
-          "[storage][append]") {
+TEST_CASE(
+    "an append whose last_offset_delta disagrees with its header fails alone with storage_error",
+    "[storage][append]") {
   TempDir dir;
   auto store = open_store(dir.db());
   PartitionLog* log = create_and_get(*store, "t");
@@ -267,7 +279,8 @@ TEST_CASE("an append whose last_offset_delta disagrees with its header fails alo
   CHECK(log->high_watermark() == 5);
 }
 
-TEST_CASE("an append to a null partition completes with unknown_topic_or_partition", "[storage][append]") {
+TEST_CASE("an append to a null partition completes with unknown_topic_or_partition",
+          "[storage][append]") {
   TempDir dir;
   auto store = open_store(dir.db());
   std::promise<AppendResult> promise;
@@ -279,7 +292,8 @@ TEST_CASE("an append to a null partition completes with unknown_topic_or_partiti
   CHECK(result.log_start_offset == -1);
 }
 
-TEST_CASE("read returns whole batches starting with the batch that contains the fetch offset", "[storage][read]") {
+TEST_CASE("read returns whole batches starting with the batch that contains the fetch offset",
+          "[storage][read]") {
   TempDir dir;
   auto store = open_store(dir.db());
   PartitionLog* log = create_and_get(*store, "t");
@@ -312,7 +326,8 @@ TEST_CASE("read honours max_bytes but always returns at least one whole batch", 
   CHECK(store->read(log, 0, 1).records.size() == 1000);
 }
 
-TEST_CASE("read at the high watermark is empty and outside the log is offset_out_of_range", "[storage][read]") {
+TEST_CASE("read at the high watermark is empty and outside the log is offset_out_of_range",
+          "[storage][read]") {
   TempDir dir;
   auto store = open_store(dir.db());
   PartitionLog* log = create_and_get(*store, "t");
@@ -335,8 +350,10 @@ TEST_CASE("read at the high watermark is empty and outside the log is offset_out
   CHECK(store->read(log, -1, 1 << 20).error == StorageErrc::offset_out_of_range);
 }
 
-TEST_CASE("reopening recovers topics, ids, cluster id, high watermarks and log start, and appends continue without a gap",
-          "[storage][recovery]") {
+TEST_CASE(
+    "reopening recovers topics, ids, cluster id, high watermarks and log start, and appends "
+    "continue without a gap",
+    "[storage][recovery]") {
   TempDir dir;
   std::string cluster_id;
   TopicDescription created;
@@ -402,7 +419,8 @@ TEST_CASE("recovery reads each partition's bounds with seeks", "[storage][recove
   CHECK(store->partition("b", 1)->high_watermark() == 100);
 }
 
-TEST_CASE("offset_for_timestamp returns the first batch whose max timestamp reaches the target", "[storage][timeindex]") {
+TEST_CASE("offset_for_timestamp returns the first batch whose max timestamp reaches the target",
+          "[storage][timeindex]") {
   TempDir dir;
   auto store = open_store(dir.db());
   PartitionLog* log = create_and_get(*store, "t");
@@ -433,7 +451,8 @@ TEST_CASE("offset_for_max_timestamp of an empty partition is -1", "[storage][tim
   CHECK(store->offset_for_max_timestamp(log) == std::pair<std::int64_t, std::int64_t>{-1, -1});
 }
 
-TEST_CASE("time index entries of one partition do not leak into its neighbours", "[storage][timeindex]") {
+TEST_CASE("time index entries of one partition do not leak into its neighbours",
+          "[storage][timeindex]") {
   TempDir dir;
   auto store = open_store(dir.db());
   REQUIRE(store->create_topic("t", 3, {}, nullptr) == StorageErrc::ok);
@@ -453,10 +472,11 @@ TEST_CASE("the destructor completes every queued append", "[storage][shutdown]")
     auto store = open_store(dir.db());
     PartitionLog* log = create_and_get(*store, "t");
     for (int i = 0; i < appends; ++i) {
-      store->append(log, make_batch(0, i), 0, i, Durability::written, [&](const AppendResult& result) {
-        if (result.error == StorageErrc::ok) ok.fetch_add(1);
-        completions.fetch_add(1);
-      });
+      store->append(log, make_batch(0, i), 0, i, Durability::written,
+                    [&](const AppendResult& result) {
+                      if (result.error == StorageErrc::ok) ok.fetch_add(1);
+                      completions.fetch_add(1);
+                    });
     }
   }
   CHECK(completions.load() == appends);
@@ -499,7 +519,8 @@ TEST_CASE("crash child: acknowledge appends then die", "[.crash-child]") {
   ::kill(::getpid(), SIGKILL);
 }
 
-TEST_CASE("acknowledged appends survive a kill -9 and offsets stay contiguous", "[storage][recovery]") {
+TEST_CASE("acknowledged appends survive a kill -9 and offsets stay contiguous",
+          "[storage][recovery]") {
   TempDir dir;
   REQUIRE(::setenv("WEIR_STORAGE_CRASH_DB", dir.db().c_str(), 1) == 0);
   std::string self(4096, '\0');
@@ -522,7 +543,8 @@ TEST_CASE("acknowledged appends survive a kill -9 and offsets stay contiguous", 
   CHECK(log->high_watermark() == 200);
   auto batches = split_batches(store->read(log, 0, 64 << 20).records);
   REQUIRE(batches.size() == 100);
-  for (std::size_t i = 0; i < batches.size(); ++i) CHECK(batches[i].base_offset == static_cast<std::int64_t>(2 * i));
+  for (std::size_t i = 0; i < batches.size(); ++i)
+    CHECK(batches[i].base_offset == static_cast<std::int64_t>(2 * i));
   CHECK(append_and_wait(*store, log, 0, 0).base_offset == 200);
 }
 

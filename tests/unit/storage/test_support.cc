@@ -1,11 +1,10 @@
 #include "test_support.h"
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstring>
 #include <future>
 #include <random>
-
-#include <catch2/catch.hpp>
 
 namespace weir::storage::test {
 namespace {
@@ -38,7 +37,9 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-std::unique_ptr<Store> open_store(const std::string& path) { return open_store(path, StoreOptions()); }
+std::unique_ptr<Store> open_store(const std::string& path) {
+  return open_store(path, StoreOptions());
+}
 
 std::unique_ptr<Store> open_store(const std::string& path, StoreOptions options) {
   options.path = path;
@@ -56,30 +57,33 @@ std::vector<std::byte> make_batch(std::int32_t last_offset_delta, std::int64_t m
                                   std::size_t payload_bytes, std::uint8_t fill) {
   std::vector<std::byte> batch(61 + payload_bytes, static_cast<std::byte>(fill));
   std::memset(batch.data(), 0, 61);
-  put_be(batch.data(), ~std::uint64_t{0}, 8);                                // base offset, patched on append
-  put_be(batch.data() + 8, batch.size() - 12, 4);                            // batch length
-  batch[16] = std::byte{2};                                                  // magic
+  put_be(batch.data(), ~std::uint64_t{0}, 8);      // base offset, patched on append
+  put_be(batch.data() + 8, batch.size() - 12, 4);  // batch length
+  batch[16] = std::byte{2};                        // magic
   put_be(batch.data() + 23, static_cast<std::uint32_t>(last_offset_delta), 4);
   put_be(batch.data() + 27, static_cast<std::uint64_t>(max_timestamp), 8);  // first timestamp
   put_be(batch.data() + 35, static_cast<std::uint64_t>(max_timestamp), 8);  // max timestamp
-  put_be(batch.data() + 43, ~std::uint64_t{0}, 8);                           // producer id -1: not idempotent
-  put_be(batch.data() + 51, 0xffff, 2);                                      // producer epoch -1
-  put_be(batch.data() + 53, 0xffffffff, 4);                                  // base sequence -1
+  put_be(batch.data() + 43, ~std::uint64_t{0}, 8);  // producer id -1: not idempotent
+  put_be(batch.data() + 51, 0xffff, 2);             // producer epoch -1
+  put_be(batch.data() + 53, 0xffffffff, 4);         // base sequence -1
   put_be(batch.data() + 57, static_cast<std::uint32_t>(last_offset_delta + 1), 4);  // record count
   return batch;
 }
 
 AppendResult append_and_wait(Store& store, PartitionLog* log, std::int32_t last_offset_delta,
-                             std::int64_t max_timestamp, std::size_t payload_bytes, Durability durability) {
+                             std::int64_t max_timestamp, std::size_t payload_bytes,
+                             Durability durability) {
   std::promise<AppendResult> promise;
   auto future = promise.get_future();
-  store.append(log, make_batch(last_offset_delta, max_timestamp, payload_bytes), last_offset_delta, max_timestamp,
-               durability, [&promise](const AppendResult& result) { promise.set_value(result); });
+  store.append(log, make_batch(last_offset_delta, max_timestamp, payload_bytes), last_offset_delta,
+               max_timestamp, durability,
+               [&promise](const AppendResult& result) { promise.set_value(result); });
   return future.get();
 }
 
 std::vector<std::byte> make_producer_batch(std::int32_t last_offset_delta, std::int64_t producer_id,
-                                           std::int16_t producer_epoch, std::int32_t base_sequence) {
+                                           std::int16_t producer_epoch,
+                                           std::int32_t base_sequence) {
   std::vector<std::byte> batch = make_batch(last_offset_delta, 1000);
   put_be(batch.data() + 43, static_cast<std::uint64_t>(producer_id), 8);
   put_be(batch.data() + 51, static_cast<std::uint16_t>(producer_epoch), 2);

@@ -42,7 +42,8 @@ std::vector<std::byte> make_producer_batch(std::int32_t last_offset_delta, std::
                                            std::int16_t producer_epoch, std::int32_t base_sequence);
 // Appends `batch` and waits for the completion.
 AppendResult append_batch_and_wait(Store& store, PartitionLog* log, std::vector<std::byte> batch,
-                                   std::int32_t last_offset_delta, Durability durability = Durability::written);
+                                   std::int32_t last_offset_delta,
+                                   Durability durability = Durability::written);
 
 // Appends and waits for the completion.
 AppendResult append_and_wait(Store& store, PartitionLog* log, std::int32_t last_offset_delta,
