@@ -75,9 +75,9 @@ std::vector<rocksdb::ColumnFamilyDescriptor> make_column_families(const StoreOpt
     log.min_blob_size =
         options.min_blob_bytes;  // small batches stay inline, where one block read gets several
     // Off: in a log every blob is live until retention deletes it, so GC in every
-    // compaction only rewrote live data (W3, 920 MB appended: the broker wrote 2030 MB
-    // with it, 1790 MB without, and used 20% less CPU). The retention thread collects
-    // instead, when the oldest blob files are mostly garbage (storage/store_blob_garbage.cc).
+    // compaction only rewrote live data (W3, 920 MB appended: the broker wrote 2016-2225 MB
+    // with it, 1794-1850 MB without). The retention thread collects instead, when the
+    // oldest blob files are mostly garbage (storage/store_blob_garbage.cc).
     log.enable_blob_garbage_collection = false;
   }
   log =
