@@ -14,8 +14,10 @@
 #include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "storage/blob_garbage.h"
