@@ -165,6 +165,16 @@ void Broker::add_storage_metrics(metrics::Registry& registry) {
   add_usage(
       "weir_storage_disk_bytes", disk_help, Type::gauge, {{"kind", "wal"}},
       [](const storage::StorageUsage& usage) { return static_cast<double>(usage.wal_bytes); });
+  add_usage("weir_storage_blob_garbage_bytes",
+            "Bytes of deleted batches still in blob files, as RocksDB's compactions counted them.",
+            Type::gauge, {}, [](const storage::StorageUsage& usage) {
+              return static_cast<double>(usage.blob_garbage_bytes);
+            });
+  add_usage("weir_storage_blob_garbage_collections_total",
+            "Collections of the oldest blob files, run when they were mostly garbage.",
+            Type::counter, {}, [](const storage::StorageUsage& usage) {
+              return static_cast<double>(usage.blob_garbage_collections);
+            });
   add_usage("weir_storage_pending_compaction_bytes",
             "RocksDB's estimate of the bytes compaction has yet to rewrite.", Type::gauge, {},
             [](const storage::StorageUsage& usage) {

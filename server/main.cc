@@ -17,6 +17,7 @@
 #include "server/config_loader.h"
 #include "server/log.h"
 #include "server/watchdog.h"
+#include "storage/rocksdb_checksums.h"
 #include "storage/store.h"
 
 namespace {
@@ -157,7 +158,8 @@ int main(int argc, char** argv) {
                     {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::steady_clock::now() - started)
                                .count()},
-                    {"durability", config.durability}});
+                    {"durability", config.durability},
+                    {"checksums", weir::storage::rocksdb_checksum_implementation()}});
 
   readiness.set_not_ready("the Kafka listener is starting");
 

@@ -144,6 +144,7 @@ void Store::enforce_retention(std::int64_t now_ms) {
     std::lock_guard lock(deletion_mutex_);
     if (!item.log->deleted()) delete_below(item.log, start);
   }
+  collect_blob_garbage();
 }
 
 // The log start offset retention asks for: past every leading batch older than
@@ -199,6 +200,10 @@ void Store::run_retention() {
   constexpr std::int64_t longest_interval_ms = 31536000000;
   const auto interval = std::chrono::milliseconds(
       std::min(options_.retention_check_interval_ms, longest_interval_ms));
+  // A database opened with old blob files that are mostly garbage (written before a
+  // restart, or by a Weir that never collected) gets them collected now, not after the
+  // first interval.
+  collect_blob_garbage();
   std::unique_lock lock(retention_mutex_);
   while (!retention_wake_.wait_for(lock, interval, [this] { return retention_stopping_; })) {
     lock.unlock();
@@ -213,6 +218,7 @@ void Store::start_retention() {
 }
 
 void Store::stop_retention() {
+  stopping_compactions_.store(true);
   {
     std::lock_guard lock(retention_mutex_);
     retention_stopping_ = true;

@@ -713,6 +713,8 @@ StorageUsage Store::usage() const {
   using Properties = rocksdb::DB::Properties;
   usage.live_sst_bytes = property(Properties::kLiveSstFilesSize);
   usage.live_blob_bytes = property(Properties::kLiveBlobFileSize);
+  usage.blob_garbage_bytes = property(Properties::kLiveBlobFileGarbageSize);
+  usage.blob_garbage_collections = blob_collections_.load(std::memory_order_relaxed);
   usage.pending_compaction_bytes = property(Properties::kEstimatePendingCompactionBytes);
   usage.writes_stopped = property(Properties::kIsWriteStopped) != 0;
   usage.delayed_write_rate = property(Properties::kActualDelayedWriteRate);

@@ -105,9 +105,11 @@ struct StoreOptions {
 // Disk use and write pressure of the database, from RocksDB's own bookkeeping (cheap to
 // read: no file is opened, the WAL folder is listed).
 struct StorageUsage {
-  std::uint64_t live_sst_bytes = 0;   // SST files of the current version, every column family
-  std::uint64_t live_blob_bytes = 0;  // blob files of the current version (large batches)
-  std::uint64_t wal_bytes = 0;        // write-ahead log files
+  std::uint64_t live_sst_bytes = 0;      // SST files of the current version, every column family
+  std::uint64_t live_blob_bytes = 0;     // blob files of the current version (large batches)
+  std::uint64_t blob_garbage_bytes = 0;  // of live_blob_bytes, deleted batches' that stay on disk
+  std::uint64_t blob_garbage_collections = 0;  // blob garbage collections run since open
+  std::uint64_t wal_bytes = 0;                 // write-ahead log files
   std::uint64_t pending_compaction_bytes =
       0;                                 // RocksDB's estimate of bytes compaction must rewrite
   bool writes_stopped = false;           // RocksDB refuses writes until compaction catches up
@@ -261,9 +263,16 @@ class Store {
   // Applies every topic's retention.ms and retention.bytes (storage/retention.h) as of
   // `now_ms`: deletes the oldest whole batches whose max timestamp is older than
   // now_ms - retention.ms, and the oldest whole batches while what remains is still at
-  // least retention.bytes. The background thread calls it every
-  // StoreOptions::retention_check_interval_ms. Blocking, thread-safe.
+  // least retention.bytes. Then, if the oldest blob files are mostly garbage, it collects
+  // them (storage/blob_garbage.h). The background thread calls it every
+  // StoreOptions::retention_check_interval_ms, and checks the blob files once at open.
+  // Blocking, thread-safe.
   void enforce_retention(std::int64_t now_ms);
+  // Compacts all of `log` now. RocksDB counts a deleted batch's blob as garbage (and
+  // removes a blob file whose blobs are all garbage) only when a compaction drops its key;
+  // this does it at once rather than when appends next cause compactions. Blocking,
+  // thread-safe. Errors: storage_error.
+  StorageErrc compact_log();
   // Consumer groups (storage/group_records.cc). Blocking, thread-safe. Writes go through
   // the WAL without an fsync, like Durability::written: they survive a crash of this
   // process, not of the machine. Each call is one atomic WriteBatch.
@@ -342,6 +351,9 @@ class Store {
   void start_retention();
   void stop_retention();
   void run_retention();
+  // Relocates the live blobs of the oldest blob files when plan_blob_collection says so
+  // (storage/store_blob_garbage.cc). Serialised by blob_collection_mutex_.
+  void collect_blob_garbage();
   // Serialises every change of a log start offset, so each only moves forward.
   std::mutex deletion_mutex_;
   // Deleted topics, kept until close because callers may still hold their PartitionLogs.
@@ -350,6 +362,10 @@ class Store {
   std::condition_variable retention_wake_;
   bool retention_stopping_ = false;  // guarded by retention_mutex_
   std::thread retention_thread_;
+  std::mutex blob_collection_mutex_;
+  std::atomic<std::uint64_t> blob_collections_{0};
+  // Set on close: cancels a running manual compaction instead of waiting for it.
+  std::atomic<bool> stopping_compactions_{false};
 };
 
 }  // namespace weir::storage

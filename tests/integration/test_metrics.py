@@ -101,6 +101,8 @@ def test_metrics_health_and_ready_describe_what_clients_did(broker_factory):
     assert sample(text, 'weir_storage_disk_bytes{kind="sst"}') >= 0
     assert sample(text, 'weir_storage_disk_bytes{kind="blob"}') >= 0
     assert sample(text, "weir_storage_pending_compaction_bytes") >= 0
+    assert sample(text, "weir_storage_blob_garbage_bytes") == 0
+    assert sample(text, "weir_storage_blob_garbage_collections_total") == 0
     assert sample(text, "weir_storage_write_stall_seconds_total") == 0
     assert sample(text, "weir_storage_writes_stopped") == 0
     assert sample(text, "weir_storage_delayed_write_rate_bytes") == 0
