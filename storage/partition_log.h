@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "storage/producer_state.h"
 #include "storage/tail_cache.h"
@@ -52,6 +54,17 @@ class PartitionLog {
   // watermark moves past them.
   std::shared_ptr<PartitionTail> tail_ = std::make_shared<PartitionTail>();
   std::atomic<bool> deleted_{false};
+
+  // The batch a RocksDB read loaded past its byte limit and did not return (Store::read).
+  // The partition's next read usually starts at it; keeping it saves loading it twice,
+  // which for a batch in a blob file is a file read, a copy and a software CRC32C.
+  struct ReadAhead {
+    std::int64_t base_offset = -1;
+    std::int64_t next_offset = -1;  // base offset + last offset delta + 1
+    std::vector<std::byte> batch;
+  };
+  std::mutex read_ahead_mutex_;
+  ReadAhead read_ahead_;  // guarded by read_ahead_mutex_
 
   // Owned by the commit pipeline's writer thread (and by Store::open before it starts).
   std::int64_t next_offset_ = 0;

@@ -372,6 +372,11 @@ StorageErrc Store::delete_topic(std::string_view name) {
     return StorageErrc::storage_error;
   }
   collision_names_.erase(collision_name(name));
+  for (auto& log : topic->partitions) {
+    std::lock_guard read_ahead_lock(log->read_ahead_mutex_);
+    read_ahead_bytes_.fetch_sub(log->read_ahead_.batch.size(), std::memory_order_relaxed);
+    log->read_ahead_ = PartitionLog::ReadAhead{};
+  }
   std::unique_lock lock(topics_mutex_);
   topics_by_id_.erase(topic->description->topic_id);
   auto node = topics_by_name_.extract(topics_by_name_.find(name));
@@ -467,6 +472,12 @@ ReadResult Store::read(PartitionLog* log, std::int64_t fetch_offset, std::int32_
     return result;
   }
 
+  const std::size_t limit = static_cast<std::size_t>(std::max<std::int32_t>(max_bytes, 0));
+  std::int64_t next_offset = fetch_offset;
+  const bool continues = take_read_ahead(*log, fetch_offset, &result.records, &next_offset);
+  if (continues && (result.records.size() >= limit || next_offset >= result.high_watermark))
+    return result;
+
   const auto lower = keys::offset_key(log->key_prefix_, 0);
   const auto upper =
       keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(result.high_watermark));
@@ -477,16 +488,22 @@ ReadResult Store::read(PartitionLog* log, std::int64_t fetch_offset, std::int32_
   options.iterate_upper_bound = &upper_bound;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, log_));
 
-  // The batch containing fetch_offset is the last one whose base offset is <= it.
-  it->SeekForPrev(
-      as_slice(keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(fetch_offset))));
-  if (!it->Valid())
-    it->Seek(
-        as_slice(keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(fetch_offset))));
-  const std::size_t limit = static_cast<std::size_t>(std::max<std::int32_t>(max_bytes, 0));
+  const auto from_key = keys::offset_key(log->key_prefix_, static_cast<std::uint64_t>(next_offset));
+  if (continues) {
+    it->Seek(as_slice(from_key));  // the batch after the kept one starts at next_offset
+  } else {
+    // The batch containing fetch_offset is the last one whose base offset is <= it.
+    it->SeekForPrev(as_slice(from_key));
+    if (!it->Valid()) it->Seek(as_slice(from_key));
+  }
   for (; it->Valid(); it->Next()) {
+    // Positioning the iterator has loaded this batch already, so one that does not fit is
+    // kept for the next read rather than thrown away.
     const rocksdb::Slice value = it->value();
-    if (!result.records.empty() && result.records.size() + value.size() > limit) break;
+    if (!result.records.empty() && result.records.size() + value.size() > limit) {
+      keep_read_ahead(*log, it->key(), value);
+      break;
+    }
     const auto* bytes = reinterpret_cast<const std::byte*>(value.data());
     result.records.insert(result.records.end(), bytes, bytes + value.size());
     if (result.records.size() >= limit) break;
@@ -496,6 +513,40 @@ ReadResult Store::read(PartitionLog* log, std::int64_t fetch_offset, std::int32_
     result.records.clear();
   }
   return result;
+}
+
+bool Store::take_read_ahead(PartitionLog& log, std::int64_t fetch_offset,
+                            std::vector<std::byte>* records, std::int64_t* next_offset) const {
+  std::lock_guard lock(log.read_ahead_mutex_);
+  PartitionLog::ReadAhead& kept = log.read_ahead_;
+  if (kept.batch.empty() || kept.base_offset != fetch_offset) return false;
+  read_ahead_bytes_.fetch_sub(kept.batch.size(), std::memory_order_relaxed);
+  *records = std::move(kept.batch);
+  *next_offset = kept.next_offset;
+  kept = PartitionLog::ReadAhead{};
+  return true;
+}
+
+void Store::keep_read_ahead(PartitionLog& log, const rocksdb::Slice& key,
+                            const rocksdb::Slice& batch) const {
+  if (key.size() != keys::log_key_size || batch.size() < keys::batch::header_size) return;
+  std::lock_guard lock(log.read_ahead_mutex_);
+  PartitionLog::ReadAhead& kept = log.read_ahead_;
+  // Only the budget bounds how many partitions keep one: a consumer that stops reading
+  // leaves its batch here until the partition is read again.
+  std::size_t in_use = read_ahead_bytes_.load(std::memory_order_relaxed);
+  std::size_t wanted = 0;
+  do {
+    wanted = in_use - kept.batch.size() + batch.size();
+    if (wanted > read_ahead_budget_bytes) return;
+  } while (!read_ahead_bytes_.compare_exchange_weak(in_use, wanted, std::memory_order_relaxed));
+  const auto base_offset = static_cast<std::int64_t>(keys::get_u64(key.data() + keys::prefix_size));
+  const auto last_offset_delta =
+      static_cast<std::int32_t>(keys::get_u32(batch.data() + keys::batch::last_offset_delta_at));
+  const auto* bytes = reinterpret_cast<const std::byte*>(batch.data());
+  kept.base_offset = base_offset;
+  kept.next_offset = base_offset + last_offset_delta + 1;
+  kept.batch.assign(bytes, bytes + batch.size());
 }
 
 std::pair<std::int64_t, std::int64_t> Store::offset_for_timestamp(PartitionLog* log,

@@ -42,6 +42,7 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+class Slice;
 }  // namespace rocksdb
 
 namespace weir::storage {
@@ -186,7 +187,9 @@ class Store {
   // below the high watermark are returned. fetch_offset == high watermark: empty, ok.
   // Outside [log_start_offset, high_watermark]: offset_out_of_range. Blocking (RocksDB
   // reads): call it off the network threads. Thread-safe.
-  // Batches still in the tail cache are copied from memory without touching RocksDB.
+  // Batches still in the tail cache are copied from memory without touching RocksDB. A
+  // batch loaded from RocksDB past max_bytes is kept for the partition's next read, which
+  // usually starts at it (within read_ahead_budget_bytes for all partitions together).
   ReadResult read(PartitionLog* log, std::int64_t fetch_offset, std::int32_t max_bytes) const;
   // The same answer as read() when it needs no RocksDB access (the range is in the tail
   // cache, fetch_offset is the high watermark, or it is out of range); std::nullopt when
@@ -199,6 +202,9 @@ class Store {
   void submit_read(std::function<void()> job);
   // Returns once every job submitted so far has finished (for an orderly shutdown).
   void wait_for_reads();
+  // Bytes of the batches kept by read() for the next read of their partition.
+  std::size_t read_ahead_bytes() const { return read_ahead_bytes_.load(std::memory_order_relaxed); }
+  static constexpr std::size_t read_ahead_budget_bytes = 32 << 20;
 
   // ListOffsets by timestamp, at batch granularity: the base offset of the first batch
   // whose max timestamp is >= timestamp, and that batch's max timestamp; {-1, -1} if none.
@@ -301,6 +307,13 @@ class Store {
   // Reads every partition's idempotent producer state (one scan of `producers`, whose size
   // is bounded by producers x partitions, not by the log) and the producer id counter.
   bool load_producer_state(std::string* error);
+  // Store::read's read-ahead (PartitionLog::ReadAhead): take moves the kept batch into
+  // `records` when it starts at fetch_offset and sets *next_offset past it; keep copies
+  // `batch`, stored under `key`, unless that would exceed read_ahead_budget_bytes.
+  bool take_read_ahead(PartitionLog& log, std::int64_t fetch_offset,
+                       std::vector<std::byte>* records, std::int64_t* next_offset) const;
+  void keep_read_ahead(PartitionLog& log, const rocksdb::Slice& key,
+                       const rocksdb::Slice& batch) const;
 
   StoreOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -312,6 +325,7 @@ class Store {
   std::unique_ptr<TailCache> tail_cache_;  // outlives the pipeline, which fills it
   std::unique_ptr<CommitPipeline> pipeline_;
   std::unique_ptr<ReaderPool> readers_;
+  mutable std::atomic<std::size_t> read_ahead_bytes_{0};
   std::string cluster_id_;
 
   mutable std::shared_mutex topics_mutex_;

@@ -326,6 +326,59 @@ TEST_CASE("read honours max_bytes but always returns at least one whole batch", 
   CHECK(store->read(log, 0, 1).records.size() == 1000);
 }
 
+TEST_CASE("a batch read past max_bytes is kept for the next read, which returns the same bytes",
+          "[storage][read]") {
+  TempDir dir;
+  StoreOptions options;
+  options.tail_cache_bytes = 0;  // every read goes to RocksDB
+  auto store = open_store(dir.db(), options);
+  PartitionLog* log = create_and_get(*store, "t");
+  for (int i = 0; i < 5; ++i) append_and_wait(*store, log, 1, i, 939);  // 1000 B, 2 offsets
+  const auto whole_log = store->read(log, 0, 1 << 20).records;
+  REQUIRE(whole_log.size() == 5000);
+  CHECK(store->read_ahead_bytes() == 0);
+
+  auto first = store->read(log, 0, 2500);
+  REQUIRE(split_batches(first.records).size() == 2);
+  CHECK(store->read_ahead_bytes() == 1000);  // the third batch, loaded but not returned
+
+  auto rest = store->read(log, 4, 1 << 20);  // starts at the kept batch
+  REQUIRE(rest.error == StorageErrc::ok);
+  CHECK(store->read_ahead_bytes() == 0);
+  CHECK(rest.records == std::vector<std::byte>(whole_log.begin() + 2000, whole_log.end()));
+
+  // The kept batch alone fills the limit: answered without loading the one after it.
+  CHECK(split_batches(store->read(log, 2, 1500).records).size() == 1);
+  CHECK(store->read_ahead_bytes() == 1000);
+  auto only_kept = store->read(log, 4, 1000);
+  CHECK(only_kept.records ==
+        std::vector<std::byte>(whole_log.begin() + 2000, whole_log.begin() + 3000));
+  CHECK(store->read_ahead_bytes() == 0);
+
+  // A kept batch that does not start at the fetch offset is left alone.
+  CHECK(split_batches(store->read(log, 4, 1500).records).size() == 1);
+  CHECK(store->read_ahead_bytes() == 1000);  // the batch at offset 6
+  CHECK(store->read(log, 7, 1 << 20).records ==
+        std::vector<std::byte>(whole_log.begin() + 3000, whole_log.end()));
+  CHECK(store->read_ahead_bytes() == 1000);
+  CHECK(store->read(log, 6, 1 << 20).records ==
+        std::vector<std::byte>(whole_log.begin() + 3000, whole_log.end()));
+  CHECK(store->read_ahead_bytes() == 0);
+}
+
+TEST_CASE("deleting a topic drops the batch kept by its last read", "[storage][read]") {
+  TempDir dir;
+  StoreOptions options;
+  options.tail_cache_bytes = 0;
+  auto store = open_store(dir.db(), options);
+  PartitionLog* log = create_and_get(*store, "t");
+  for (int i = 0; i < 3; ++i) append_and_wait(*store, log, 0, i, 939);
+  REQUIRE(split_batches(store->read(log, 0, 1500).records).size() == 1);
+  REQUIRE(store->read_ahead_bytes() == 1000);
+  REQUIRE(store->delete_topic("t") == StorageErrc::ok);
+  CHECK(store->read_ahead_bytes() == 0);
+}
+
 TEST_CASE("read at the high watermark is empty and outside the log is offset_out_of_range",
           "[storage][read]") {
   TempDir dir;
