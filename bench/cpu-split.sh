@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Where the CPU goes in a produce run: the broker's user and system time against the
 # clients', with the broker's own view of the run (Produce requests, group commits, WAL
-# fsyncs). The W1 and W3 analyses in docs/benchmarks.md come from it.
+# fsyncs, bytes written, compaction CPU). The W1 and W3 analyses in docs/benchmarks.md
+# come from it.
 #
 #   bench/cpu-split.sh [--producers N] [--records N] [--record-size B] [--partitions P]
-#                      [--peer weir|mock] [-- k=v ...]
+#                      [--peer weir|mock] [--settle SECONDS] [-- k=v ...]
 #
 # Each of N `weir-producer-perf` processes sends --records records (unthrottled,
 # linger.ms=5; the k=v after `--` are more producer properties, e.g. acks=all) to one
 # topic of P partitions on a fresh broker (Weir with default settings, or librdkafka's mock
-# cluster). Environment variables of the form WEIR_ENV_X=v reach the broker as X=v.
+# cluster). --settle waits that long after the producers finish before reading the
+# broker's counters, so later flushes and compactions count too. Environment variables of the form WEIR_ENV_X=v reach the broker as X=v.
 set -euo pipefail
 source "$(dirname "$0")/workload_common.bash"
 
-producers=1 records=1000000 record_size=100 partitions=1 peer=weir
+producers=1 records=1000000 record_size=100 partitions=1 peer=weir settle=0
 while (($#)); do
   case $1 in
     --producers) producers=$2; shift 2 ;;
@@ -21,6 +23,7 @@ while (($#)); do
     --record-size) record_size=$2; shift 2 ;;
     --partitions) partitions=$2; shift 2 ;;
     --peer) peer=$2; shift 2 ;;
+    --settle) settle=$2; shift 2 ;;
     --) shift; break ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -63,10 +66,17 @@ end=$(date +%s.%N)
 
 awk -v b="$begin" -v e="$end" -v n="$((producers * records * record_size))" \
   'BEGIN { printf "wall %.2f s, %.1f MB/s\n", e - b, n / (e - b) / 1e6 }'
+sleep "$settle"
 ticks=$(getconf CLK_TCK)
 awk -v t="$ticks" -v who="$peer" '{ printf "%s cpu user %.2f s sys %.2f s\n", who, $14 / t, $15 / t }' \
   "/proc/$server_pid/stat"
 if [[ $peer == weir ]]; then
+  # Disk bytes so far (the WAL and flushed files; later flushes and compactions add more)
+  # and the CPU of RocksDB's compaction threads.
+  awk '/^write_bytes/ { printf "weir bytes written %.0f MB\n", $2 / 1e6 }' "/proc/$server_pid/io"
+  for task in /proc/"$server_pid"/task/*; do
+    if [[ $(cat "$task/comm") == rocksdb:low ]]; then cut -d' ' -f14,15 "$task/stat"; fi
+  done | awk -v t="$ticks" '{ s += $1 + $2 } END { printf "compaction threads cpu %.2f s\n", s / t }'
   python3 - "$metrics_port" <<'PY'
 import sys, urllib.request
 text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics").read().decode()
