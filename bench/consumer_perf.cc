@@ -94,30 +94,19 @@ rd_kafka_t* create_consumer(const Options& options, GroupState* state) {
   weir::bench::ClientProperties properties;
   if (!options.consumer_config.empty())
     properties = weir::bench::read_properties_file(options.consumer_config);
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  try {
-    weir::bench::apply_properties(conf, properties);
-    weir::bench::set_property(conf, "bootstrap.servers", options.bootstrap_server);
-    weir::bench::set_property(conf, "group.id", options.group);
-    weir::bench::set_property(conf, "auto.offset.reset",
-                              options.from_latest ? "latest" : "earliest");
-    weir::bench::set_property(conf, "max.partition.fetch.bytes",
-                              std::to_string(options.fetch_size));
-    if (options.print_metrics && !weir::bench::has_property(properties, "statistics.interval.ms"))
-      weir::bench::set_property(conf, "statistics.interval.ms", "1000");
-  } catch (...) {
-    rd_kafka_conf_destroy(conf);
-    throw;
-  }
-  rd_kafka_conf_set_opaque(conf, state);
-  rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-  if (options.print_metrics) rd_kafka_conf_set_stats_cb(conf, on_statistics);
-  char reason[512];
-  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, reason, sizeof reason);
-  if (!consumer) {
-    rd_kafka_conf_destroy(conf);
-    throw std::runtime_error(reason);
-  }
+  // After the file's settings, so the flags win as in Kafka's tool.
+  properties.emplace_back("bootstrap.servers", options.bootstrap_server);
+  properties.emplace_back("group.id", options.group);
+  properties.emplace_back("auto.offset.reset", options.from_latest ? "latest" : "earliest");
+  properties.emplace_back("max.partition.fetch.bytes", std::to_string(options.fetch_size));
+  if (options.print_metrics && !weir::bench::has_property(properties, "statistics.interval.ms"))
+    properties.emplace_back("statistics.interval.ms", "1000");
+  rd_kafka_t* consumer =
+      weir::bench::create_client(RD_KAFKA_CONSUMER, properties, [&](rd_kafka_conf_t* conf) {
+        rd_kafka_conf_set_opaque(conf, state);
+        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        if (options.print_metrics) rd_kafka_conf_set_stats_cb(conf, on_statistics);
+      });
   rd_kafka_poll_set_consumer(consumer);
   return consumer;
 }

@@ -74,28 +74,18 @@ void print_summary(const char* prefix, long long records, double seconds, Latenc
   std::fflush(stdout);
 }
 
-rd_kafka_t* create_client(rd_kafka_type_t type, const weir::bench::ClientProperties& defaults,
-                          const std::vector<std::string>& overrides, void* opaque,
-                          void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*, void*)) {
+rd_kafka_t* client_with_overrides(rd_kafka_type_t type,
+                                  const weir::bench::ClientProperties& defaults,
+                                  const std::vector<std::string>& overrides, void* opaque,
+                                  void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*,
+                                                      void*)) {
   auto properties = defaults;
   const auto extra = weir::bench::parse_key_values(overrides);
   properties.insert(properties.end(), extra.begin(), extra.end());
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  try {
-    weir::bench::apply_properties(conf, properties);
-  } catch (...) {
-    rd_kafka_conf_destroy(conf);
-    throw;
-  }
-  rd_kafka_conf_set_opaque(conf, opaque);
-  if (on_delivery) rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-  char reason[512];
-  rd_kafka_t* client = rd_kafka_new(type, conf, reason, sizeof reason);
-  if (!client) {
-    rd_kafka_conf_destroy(conf);
-    throw std::runtime_error(reason);
-  }
-  return client;
+  return weir::bench::create_client(type, properties, [&](rd_kafka_conf_t* conf) {
+    rd_kafka_conf_set_opaque(conf, opaque);
+    if (on_delivery) rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  });
 }
 
 std::atomic<long long> delivery_failures{0};
@@ -225,15 +215,15 @@ void produce(rd_kafka_t* producer, const Options& options) {
 }
 
 int run(const Options& options) {
-  rd_kafka_t* producer = create_client(
+  rd_kafka_t* producer = client_with_overrides(
       RD_KAFKA_PRODUCER,
       {{"bootstrap.servers", options.bootstrap_server}, {"linger.ms", "0"}, {"acks", "all"}},
       options.producer_props, nullptr, on_delivery);
-  rd_kafka_t* consumer = create_client(RD_KAFKA_CONSUMER,
-                                       {{"bootstrap.servers", options.bootstrap_server},
-                                        {"group.id", "e2e-latency"},
-                                        {"enable.auto.commit", "false"}},
-                                       options.consumer_props, nullptr, nullptr);
+  rd_kafka_t* consumer = client_with_overrides(RD_KAFKA_CONSUMER,
+                                               {{"bootstrap.servers", options.bootstrap_server},
+                                                {"group.id", "e2e-latency"},
+                                                {"enable.auto.commit", "false"}},
+                                               options.consumer_props, nullptr, nullptr);
   rd_kafka_poll_set_consumer(consumer);
   assign_at_end(consumer, options.topic, partition_count(producer, options.topic));
 

@@ -196,25 +196,13 @@ rd_kafka_t* create_producer(const Options& options, RunState* state) {
     throw std::invalid_argument(
         "Either --producer-props or --producer.config must give bootstrap.servers");
 
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  try {
-    weir::bench::apply_properties(conf, properties);
-    if (options.print_metrics && !weir::bench::has_property(properties, "statistics.interval.ms"))
-      weir::bench::set_property(conf, "statistics.interval.ms", "1000");
-  } catch (...) {
-    rd_kafka_conf_destroy(conf);
-    throw;
-  }
-  rd_kafka_conf_set_opaque(conf, state);
-  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-  if (options.print_metrics) rd_kafka_conf_set_stats_cb(conf, on_statistics);
-  char reason[512];
-  rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, reason, sizeof reason);
-  if (!producer) {
-    rd_kafka_conf_destroy(conf);
-    throw std::runtime_error(reason);
-  }
-  return producer;
+  if (options.print_metrics && !weir::bench::has_property(properties, "statistics.interval.ms"))
+    properties.emplace_back("statistics.interval.ms", "1000");
+  return weir::bench::create_client(RD_KAFKA_PRODUCER, properties, [&](rd_kafka_conf_t* conf) {
+    rd_kafka_conf_set_opaque(conf, state);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    if (options.print_metrics) rd_kafka_conf_set_stats_cb(conf, on_statistics);
+  });
 }
 
 void wait_for_send_slot(rd_kafka_t* producer, Clock::time_point due) {

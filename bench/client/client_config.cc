@@ -76,4 +76,23 @@ bool has_property(const ClientProperties& properties, const std::string& key) {
                      [&](const auto& property) { return property.first == key; });
 }
 
+rd_kafka_t* create_client(rd_kafka_type_t type, const ClientProperties& properties,
+                          const std::function<void(rd_kafka_conf_t*)>& configure) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  try {
+    apply_properties(conf, properties);
+  } catch (...) {
+    rd_kafka_conf_destroy(conf);
+    throw;
+  }
+  configure(conf);
+  char reason[512];
+  rd_kafka_t* client = rd_kafka_new(type, conf, reason, sizeof reason);
+  if (!client) {
+    rd_kafka_conf_destroy(conf);
+    throw std::runtime_error(reason);
+  }
+  return client;
+}
+
 }  // namespace weir::bench

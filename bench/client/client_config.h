@@ -5,6 +5,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,5 +32,12 @@ void set_property(rd_kafka_conf_t* conf, const std::string& key, const std::stri
 
 // True when a property with this key is present.
 bool has_property(const ClientProperties& properties, const std::string& key);
+
+// A librdkafka client of `type` with `properties` applied in order; `configure` sets the
+// callbacks and the opaque on the configuration before the client takes it. Throws
+// std::invalid_argument for an invalid property, std::runtime_error when librdkafka
+// refuses to create the client; the configuration is freed either way.
+rd_kafka_t* create_client(rd_kafka_type_t type, const ClientProperties& properties,
+                          const std::function<void(rd_kafka_conf_t*)>& configure);
 
 }  // namespace weir::bench

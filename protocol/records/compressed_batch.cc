@@ -26,17 +26,10 @@ BatchError decompress_records(const ValidatedBatch& batch, std::size_t max_uncom
   const auto codec = static_cast<Compression>(batch.header.compression());
   if (codec == Compression::none) {
     records->assign(payload.begin(), payload.end());
-  } else {
-    switch (decompress(codec, payload, max_uncompressed_bytes, records)) {
-      case CodecError::none:
-        break;
-      case CodecError::too_large:
-        return BatchError::message_too_large;
-      case CodecError::unsupported:
-        return BatchError::unsupported_compression_type;
-      case CodecError::corrupt:
-        return BatchError::corrupt_message;
-    }
+  } else if (const BatchError error =
+                 to_batch_error(decompress(codec, payload, max_uncompressed_bytes, records));
+             error != BatchError::none) {
+    return error;
   }
   return validate_records(batch.header, *records);
 }

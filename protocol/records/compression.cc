@@ -302,4 +302,18 @@ const char* codec_name(Compression codec) {
   return "unknown";
 }
 
+BatchError to_batch_error(CodecError error) {
+  switch (error) {
+    case CodecError::none:
+      return BatchError::none;
+    case CodecError::too_large:
+      return BatchError::message_too_large;
+    case CodecError::unsupported:
+      return BatchError::unsupported_compression_type;
+    case CodecError::corrupt:
+      return BatchError::corrupt_message;
+  }
+  return BatchError::corrupt_message;
+}
+
 }  // namespace weir::protocol::records

@@ -30,6 +30,10 @@ enum class CodecError {
 // make the broker allocate without bound.
 CodecError decompress(Compression codec, BytesView input, std::size_t max_output_bytes, Bytes* out);
 
+// What a produced batch whose payload failed to decompress is answered with:
+// MESSAGE_TOO_LARGE, UNSUPPORTED_COMPRESSION_TYPE or CORRUPT_MESSAGE.
+BatchError to_batch_error(CodecError error);
+
 // Compresses `input`. Compression::none returns a copy.
 Bytes compress(Compression codec, BytesView input);
 

@@ -116,20 +116,6 @@ BatchError read_message(BytesView* rest, LegacyMessage* out) {
   return BatchError::none;
 }
 
-BatchError to_batch_error(CodecError error) {
-  switch (error) {
-    case CodecError::none:
-      return BatchError::none;
-    case CodecError::too_large:
-      return BatchError::message_too_large;
-    case CodecError::unsupported:
-      return BatchError::unsupported_compression_type;
-    case CodecError::corrupt:
-      return BatchError::corrupt_message;
-  }
-  return BatchError::corrupt_message;
-}
-
 // Rewrites the header checksum byte of an LZ4 frame in place: over the frame descriptor
 // (correct) or over magic and descriptor (Kafka's magic 0 frames). False when `frame` is
 // too short to hold its descriptor.
