@@ -220,9 +220,14 @@ double megabytes_per_second(const Settings& settings, const Outcome& outcome) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const auto not_empty = [](const std::string& value) {
+    return std::string(value.empty() ? "must not be empty" : "");
+  };
   Settings settings;
   CLI::App app{"Appends through the commit pipeline beside raw RocksDB writes"};
-  app.add_option("--path", settings.path, "fresh data folder (must not exist)")->required();
+  app.add_option("--path", settings.path, "fresh data folder (must not exist)")
+      ->required()
+      ->check(not_empty);
   app.add_option("--batch-bytes", settings.batch_bytes, "bytes per record batch")
       ->capture_default_str()
       ->check(CLI::Range(keys::batch::header_size, std::numeric_limits<std::size_t>::max()));

@@ -143,9 +143,14 @@ void print(const char* name, const Outcome& outcome) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const auto not_empty = [](const std::string& value) {
+    return std::string(value.empty() ? "must not be empty" : "");
+  };
   Settings settings;
   CLI::App app{"Tailing reads with and without the tail cache"};
-  app.add_option("--path", settings.path, "fresh data folder (must not exist)")->required();
+  app.add_option("--path", settings.path, "fresh data folder (must not exist)")
+      ->required()
+      ->check(not_empty);
   app.add_option("--batch-bytes", settings.batch_bytes, "bytes per record batch")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{61}, std::numeric_limits<std::size_t>::max()));

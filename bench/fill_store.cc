@@ -49,9 +49,12 @@ std::vector<std::byte> make_batch(std::size_t batch_bytes) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const auto not_empty = [](const std::string& value) {
+    return std::string(value.empty() ? "must not be empty" : "");
+  };
   Settings settings;
   CLI::App app{"Fills a data folder through the Store API"};
-  app.add_option("--path", settings.path, "data folder")->required();
+  app.add_option("--path", settings.path, "data folder")->required()->check(not_empty);
   app.add_option("--topic", settings.topic, "topic created and filled")->capture_default_str();
   app.add_option("--partitions", settings.partitions, "partitions of the topic")
       ->capture_default_str()

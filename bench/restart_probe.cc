@@ -130,11 +130,14 @@ double milliseconds_since(Clock::time_point start) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const auto not_empty = [](const std::string& value) {
+    return std::string(value.empty() ? "must not be empty" : "");
+  };
   Settings settings;
   CLI::App app{"Starts a broker and times until it serves a fetch at an offset"};
   app.add_option("--port", settings.port, "broker port")->required()->check(CLI::PositiveNumber);
   app.add_option("--metrics-port", settings.metrics_port, "broker metrics port");
-  app.add_option("--topic", settings.topic, "topic fetched from")->required();
+  app.add_option("--topic", settings.topic, "topic fetched from")->required()->check(not_empty);
   app.add_option("--partition", settings.partition, "partition fetched from")
       ->capture_default_str();
   app.add_option("--offset", settings.offset, "offset fetched")->capture_default_str();
