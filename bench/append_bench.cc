@@ -16,12 +16,14 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <semaphore>
 #include <string>
 #include <thread>
@@ -71,38 +73,6 @@ std::uint64_t process_disk_writes() {
     if (std::sscanf(line, "write_bytes: %lu", &bytes) == 1) break;
   std::fclose(io);
   return bytes;
-}
-
-bool parse(int argc, char** argv, Settings* settings) {
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i];
-    const std::string value = argv[i + 1];
-    if (key == "--path")
-      settings->path = value;
-    else if (key == "--batch-bytes")
-      settings->batch_bytes = std::stoul(value);
-    else if (key == "--megabytes")
-      settings->megabytes = std::stoul(value);
-    else if (key == "--threads")
-      settings->threads = std::stoi(value);
-    else if (key == "--partitions")
-      settings->partitions = std::stoi(value);
-    else if (key == "--inflight")
-      settings->inflight = std::stoi(value);
-    else if (key == "--sync")
-      settings->sync = value == "1";
-    else if (key == "--repeat")
-      settings->repeat = std::stoi(value);
-    else if (key == "--min-blob-bytes")
-      settings->min_blob_bytes = std::stoul(value);
-    else if (key == "--write-buffer-bytes")
-      settings->write_buffer_bytes = std::stoul(value);
-    else
-      return false;
-  }
-  return !settings->path.empty() && settings->batch_bytes >= keys::batch::header_size &&
-         settings->threads > 0 && settings->partitions > 0 && settings->inflight > 0 &&
-         settings->repeat > 0;
 }
 
 std::size_t batch_count(const Settings& settings) {
@@ -250,15 +220,38 @@ double megabytes_per_second(const Settings& settings, const Outcome& outcome) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const auto not_empty = [](const std::string& value) {
+    return std::string(value.empty() ? "must not be empty" : "");
+  };
   Settings settings;
-  if (!parse(argc, argv, &settings)) {
-    std::fprintf(
-        stderr,
-        "usage: %s --path DIR [--batch-bytes N] [--megabytes N] [--threads N] [--partitions N] "
-        "[--inflight N] [--sync 0|1] [--repeat N]\n",
-        argv[0]);
-    return 2;
-  }
+  CLI::App app{"Appends through the commit pipeline beside raw RocksDB writes"};
+  app.add_option("--path", settings.path, "fresh data folder (must not exist)")
+      ->required()
+      ->check(not_empty);
+  app.add_option("--batch-bytes", settings.batch_bytes, "bytes per record batch")
+      ->capture_default_str()
+      ->check(CLI::Range(keys::batch::header_size, std::numeric_limits<std::size_t>::max()));
+  app.add_option("--megabytes", settings.megabytes, "megabytes appended per side")
+      ->capture_default_str();
+  app.add_option("--threads", settings.threads, "pipeline producer threads")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--partitions", settings.partitions, "partitions appended to")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--inflight", settings.inflight, "appends in flight per thread")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--sync", settings.sync, "1: synced appends, 0: written only")
+      ->capture_default_str();
+  app.add_option("--repeat", settings.repeat, "runs per side; the best counts")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--min-blob-bytes", settings.min_blob_bytes, "RocksDB blob threshold")
+      ->capture_default_str();
+  app.add_option("--write-buffer-bytes", settings.write_buffer_bytes, "RocksDB write buffer size")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   if (std::filesystem::exists(settings.path)) {
     std::fprintf(stderr, "%s exists; give a path that does not\n", settings.path.c_str());
     return 2;

@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <asio.hpp>
 #include <chrono>
@@ -83,42 +84,6 @@ struct Totals {
   long late_sends = 0;  // a producer still waiting for its previous answer at its next tick
   std::vector<std::uint32_t> latencies_us;
 };
-
-bool parse(int argc, char** argv, Settings* settings) {
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i];
-    const std::string value = argv[i + 1];
-    if (key == "--host")
-      settings->host = value;
-    else if (key == "--port")
-      settings->port = std::stoi(value);
-    else if (key == "--producers")
-      settings->producers = std::stoi(value);
-    else if (key == "--idle")
-      settings->idle = std::stoi(value);
-    else if (key == "--source-addresses")
-      settings->source_addresses = std::stoi(value);
-    else if (key == "--seconds")
-      settings->seconds = std::stoi(value);
-    else if (key == "--topic")
-      settings->topic = value;
-    else if (key == "--partitions")
-      settings->partitions = std::stoi(value);
-    else if (key == "--record-bytes")
-      settings->record_bytes = std::stoi(value);
-    else if (key == "--connect-window")
-      settings->connect_window = std::stoi(value);
-    else if (key == "--broker-pid")
-      settings->broker_pid = std::stoi(value);
-    else if (key == "--workload")
-      settings->workload = value;
-    else
-      return false;
-  }
-  return settings->producers >= 0 && settings->idle >= 0 && settings->source_addresses >= 1 &&
-         settings->source_addresses <= 254 && settings->seconds >= 1 && settings->partitions >= 1 &&
-         settings->connect_window >= 1 && settings->record_bytes >= 0;
-}
 
 // VmRSS of the broker in KiB; 0 when unknown.
 long broker_rss_kib(int pid) {
@@ -476,15 +441,34 @@ class Storm {
 
 int main(int argc, char** argv) {
   Settings settings;
-  if (!parse(argc, argv, &settings)) {
-    std::fprintf(
-        stderr,
-        "usage: %s --port N [--host H] [--producers N] [--idle N] [--source-addresses N] "
-        "[--seconds N] [--topic T] [--partitions N] [--record-bytes N] [--connect-window N] "
-        "[--broker-pid PID] [--workload NAME]\n",
-        argv[0]);
-    return 2;
-  }
+  CLI::App app{"W6: many producer and idle connections to one broker"};
+  app.add_option("--host", settings.host, "broker address")->capture_default_str();
+  app.add_option("--port", settings.port, "broker port")->capture_default_str();
+  app.add_option("--producers", settings.producers, "connections producing once a second")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--idle", settings.idle, "connections that stay silent")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--source-addresses", settings.source_addresses, "127.0.1.x source addresses")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 254));
+  app.add_option("--seconds", settings.seconds, "seconds of producing")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--topic", settings.topic, "topic produced to")->capture_default_str();
+  app.add_option("--partitions", settings.partitions, "partitions of the topic")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--record-bytes", settings.record_bytes, "value bytes per record")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--connect-window", settings.connect_window, "connects in flight at once")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--broker-pid", settings.broker_pid, "broker process whose RSS is read");
+  app.add_option("--workload", settings.workload, "name on the RESULT line")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   const auto needed = static_cast<rlim_t>(settings.producers + settings.idle + 64);
   if (!raise_descriptor_limit(needed)) {
     std::fprintf(stderr, "conn-storm: cannot raise the open-file limit to %lu (ulimit -n)\n",

@@ -8,12 +8,14 @@
 // (fetch max_bytes --max-bytes), as a consumer that keeps up does. The run is made with
 // the cache at --cache-bytes and at 0; the consumer's time inside read() per MB and the
 // latency of one read() are printed for both. The best of --repeat runs counts.
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <semaphore>
 #include <string>
 #include <thread>
@@ -46,31 +48,6 @@ struct Outcome {
   double p50_us = 0;
   double p99_us = 0;
 };
-
-bool parse(int argc, char** argv, Settings* settings) {
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i];
-    const std::string value = argv[i + 1];
-    if (key == "--path")
-      settings->path = value;
-    else if (key == "--batch-bytes")
-      settings->batch_bytes = std::stoul(value);
-    else if (key == "--megabytes")
-      settings->megabytes = std::stoul(value);
-    else if (key == "--partitions")
-      settings->partitions = std::stoi(value);
-    else if (key == "--max-bytes")
-      settings->max_bytes = std::stoi(value);
-    else if (key == "--cache-bytes")
-      settings->cache_bytes = std::stoul(value);
-    else if (key == "--repeat")
-      settings->repeat = std::stoi(value);
-    else
-      return false;
-  }
-  return !settings->path.empty() && settings->batch_bytes >= 61 && settings->partitions > 0 &&
-         settings->repeat > 0;
-}
 
 Outcome run(const Settings& settings, std::size_t cache_bytes) {
   std::filesystem::remove_all(settings.path);
@@ -166,15 +143,29 @@ void print(const char* name, const Outcome& outcome) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const auto not_empty = [](const std::string& value) {
+    return std::string(value.empty() ? "must not be empty" : "");
+  };
   Settings settings;
-  if (!parse(argc, argv, &settings)) {
-    std::fprintf(
-        stderr,
-        "usage: %s --path DIR [--batch-bytes N] [--megabytes N] [--partitions N] [--max-bytes N] "
-        "[--cache-bytes N] [--repeat N]\n",
-        argv[0]);
-    return 2;
-  }
+  CLI::App app{"Tailing reads with and without the tail cache"};
+  app.add_option("--path", settings.path, "fresh data folder (must not exist)")
+      ->required()
+      ->check(not_empty);
+  app.add_option("--batch-bytes", settings.batch_bytes, "bytes per record batch")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{61}, std::numeric_limits<std::size_t>::max()));
+  app.add_option("--megabytes", settings.megabytes, "megabytes appended")->capture_default_str();
+  app.add_option("--partitions", settings.partitions, "partitions appended to and tailed")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-bytes", settings.max_bytes, "fetch max_bytes of one read")
+      ->capture_default_str();
+  app.add_option("--cache-bytes", settings.cache_bytes, "tail cache size of the cached run")
+      ->capture_default_str();
+  app.add_option("--repeat", settings.repeat, "runs; the best counts")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
   if (std::filesystem::exists(settings.path)) {
     std::fprintf(stderr, "%s exists; give a path that does not\n", settings.path.c_str());
     return 2;

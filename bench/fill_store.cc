@@ -8,9 +8,11 @@
 // appended round-robin over the partitions, so each partition holds the same number of
 // batches. Prints `batches_per_partition=N last_offset=N-1` on stdout: the offset of
 // every partition's last batch, which the restart probe fetches.
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <semaphore>
 #include <string>
 #include <vector>
@@ -34,29 +36,6 @@ struct Settings {
   int inflight = 64;
 };
 
-bool parse(int argc, char** argv, Settings* settings) {
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i];
-    const std::string value = argv[i + 1];
-    if (key == "--path")
-      settings->path = value;
-    else if (key == "--topic")
-      settings->topic = value;
-    else if (key == "--partitions")
-      settings->partitions = std::stoi(value);
-    else if (key == "--megabytes")
-      settings->megabytes = std::stoul(value);
-    else if (key == "--batch-bytes")
-      settings->batch_bytes = std::stoul(value);
-    else if (key == "--inflight")
-      settings->inflight = std::stoi(value);
-    else
-      return false;
-  }
-  return !settings->path.empty() && settings->partitions > 0 && settings->inflight > 0 &&
-         settings->batch_bytes > 128;
-}
-
 // One record whose value fills the batch to about `batch_bytes`.
 std::vector<std::byte> make_batch(std::size_t batch_bytes) {
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -70,15 +49,24 @@ std::vector<std::byte> make_batch(std::size_t batch_bytes) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const auto not_empty = [](const std::string& value) {
+    return std::string(value.empty() ? "must not be empty" : "");
+  };
   Settings settings;
-  if (!parse(argc, argv, &settings)) {
-    std::fprintf(
-        stderr,
-        "usage: %s --path DIR [--topic T] [--partitions N] [--megabytes N] [--batch-bytes N] "
-        "[--inflight N]\n",
-        argv[0]);
-    return 2;
-  }
+  CLI::App app{"Fills a data folder through the Store API"};
+  app.add_option("--path", settings.path, "data folder")->required()->check(not_empty);
+  app.add_option("--topic", settings.topic, "topic created and filled")->capture_default_str();
+  app.add_option("--partitions", settings.partitions, "partitions of the topic")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--megabytes", settings.megabytes, "megabytes appended")->capture_default_str();
+  app.add_option("--batch-bytes", settings.batch_bytes, "bytes per record batch")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{129}, std::numeric_limits<std::size_t>::max()));
+  app.add_option("--inflight", settings.inflight, "appends in flight")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
   weir::storage::StoreOptions options;
   options.path = settings.path;
   options.tail_cache_bytes = 0;  // nothing reads while filling

@@ -6,6 +6,7 @@
 //
 // Prints MB/s (10^6 bytes per second, as the other benchmarks) and a
 // `RESULT <workload> mb_per_s=...` line for bench/run.sh.
+#include <CLI/CLI.hpp>
 #include <asio.hpp>
 #include <chrono>
 #include <cstdio>
@@ -23,31 +24,19 @@ struct Settings {
   std::string workload = "loopback";
 };
 
-bool parse(int argc, char** argv, Settings* settings) {
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i];
-    const std::string value = argv[i + 1];
-    if (key == "--megabytes")
-      settings->megabytes = std::stoul(value);
-    else if (key == "--chunk-bytes")
-      settings->chunk_bytes = std::stoul(value);
-    else if (key == "--workload")
-      settings->workload = value;
-    else
-      return false;
-  }
-  return settings->megabytes > 0 && settings->chunk_bytes > 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   Settings settings;
-  if (!parse(argc, argv, &settings)) {
-    std::fprintf(stderr, "usage: %s [--megabytes N] [--chunk-bytes N] [--workload NAME]\n",
-                 argv[0]);
-    return 2;
-  }
+  CLI::App app{"Loopback TCP throughput"};
+  app.add_option("--megabytes", settings.megabytes, "megabytes sent")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--chunk-bytes", settings.chunk_bytes, "bytes per write")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--workload", settings.workload, "name on the RESULT line")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   const std::size_t total = settings.megabytes << 20;
   asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <asio.hpp>
 #include <chrono>
 #include <cstdio>
@@ -44,37 +45,8 @@ struct Settings {
   std::int64_t offset = 0;
   int timeout_seconds = 60;
   std::string workload = "w7-restart";
-  std::vector<char*> command;
+  std::vector<std::string> command;  // the broker and its arguments
 };
-
-bool parse(int argc, char** argv, Settings* settings) {
-  int i = 1;
-  for (; i < argc; i += 2) {
-    const std::string key = argv[i];
-    if (key == "--") break;
-    if (i + 1 >= argc) return false;
-    const std::string value = argv[i + 1];
-    if (key == "--port")
-      settings->port = std::stoi(value);
-    else if (key == "--metrics-port")
-      settings->metrics_port = std::stoi(value);
-    else if (key == "--topic")
-      settings->topic = value;
-    else if (key == "--partition")
-      settings->partition = std::stoi(value);
-    else if (key == "--offset")
-      settings->offset = std::stoll(value);
-    else if (key == "--timeout-seconds")
-      settings->timeout_seconds = std::stoi(value);
-    else if (key == "--workload")
-      settings->workload = value;
-    else
-      return false;
-  }
-  for (++i; i < argc; ++i) settings->command.push_back(argv[i]);
-  settings->command.push_back(nullptr);
-  return settings->port > 0 && !settings->topic.empty() && settings->command.size() > 1;
-}
 
 protocol::Bytes fetch_frame(const Settings& settings, std::int32_t correlation_id) {
   protocol::FetchRequest request;
@@ -158,20 +130,32 @@ double milliseconds_since(Clock::time_point start) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const auto not_empty = [](const std::string& value) {
+    return std::string(value.empty() ? "must not be empty" : "");
+  };
   Settings settings;
-  if (!parse(argc, argv, &settings)) {
-    std::fprintf(stderr,
-                 "usage: %s --port P [--metrics-port M] --topic T --partition N --offset O "
-                 "[--timeout-seconds N] [--workload NAME] -- broker [args...]\n",
-                 argv[0]);
-    return 2;
-  }
+  CLI::App app{"Starts a broker and times until it serves a fetch at an offset"};
+  app.add_option("--port", settings.port, "broker port")->required()->check(CLI::PositiveNumber);
+  app.add_option("--metrics-port", settings.metrics_port, "broker metrics port");
+  app.add_option("--topic", settings.topic, "topic fetched from")->required()->check(not_empty);
+  app.add_option("--partition", settings.partition, "partition fetched from")
+      ->capture_default_str();
+  app.add_option("--offset", settings.offset, "offset fetched")->capture_default_str();
+  app.add_option("--timeout-seconds", settings.timeout_seconds, "give up after")
+      ->capture_default_str();
+  app.add_option("--workload", settings.workload, "name on the RESULT line")->capture_default_str();
+  app.add_option("broker", settings.command, "broker command and its arguments, after --")
+      ->required();
+  CLI11_PARSE(app, argc, argv);
   asio::io_context io;
   const auto started = Clock::now();
   const pid_t broker = fork();
   if (broker < 0) return 1;
   if (broker == 0) {
-    execvp(settings.command[0], settings.command.data());
+    std::vector<char*> command;
+    for (auto& word : settings.command) command.push_back(word.data());
+    command.push_back(nullptr);
+    execvp(command[0], command.data());
     std::perror("exec");
     _exit(127);
   }
